@@ -1,0 +1,42 @@
+# Köprü — developer entry points. Works from a fresh clone with only python3.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+
+.PHONY: venv build validate serve test test-deps bench clean
+
+venv: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+build: venv
+	$(BIN)/kopru build
+
+validate: venv
+	$(BIN)/kopru validate
+
+# `kopru serve` builds first when the inputs changed.
+serve: venv
+	$(BIN)/kopru serve --host $(HOST) --port $(PORT)
+
+# Hook for system packages the tests need (e.g. a headless browser); empty for now.
+test-deps:
+
+test: venv test-deps
+	$(BIN)/python -m pytest -q
+
+bench: venv
+	$(BIN)/python bench/build.py
+
+clean:
+	rm -rf .kopru .pytest_cache

@@ -1,0 +1,291 @@
+"""The `kopru` command, run as a real subprocess (`python -m server`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import REPO_ROOT, kopru_env, run_kopru, start_kopru_server
+from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, ID, KOP
+
+SUBCOMMANDS = ("validate", "build", "query", "export", "serve")
+
+
+def kopru(project, *args, input=None):
+    """kopru --project PROJECT ARGS with the test's own state dir."""
+    return run_kopru("--project", project, *args, env=kopru_env(), input=input)
+
+
+def no_traceback(r) -> None:
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout, r.stderr
+
+
+# --- help and usage errors --------------------------------------------------------------
+
+
+def test_help():
+    r = run_kopru("--help")
+    assert r.returncode == 0
+    for cmd in SUBCOMMANDS:
+        assert cmd in r.stdout
+    for cmd in SUBCOMMANDS:
+        r = run_kopru(cmd, "--help")
+        assert r.returncode == 0, r.stderr
+        assert f"usage: kopru {cmd}" in r.stdout
+    assert "--asserted-only" in run_kopru("export", "--help").stdout
+    assert "--workers" in run_kopru("serve", "--help").stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    ((), "required"),
+    (("frobnicate",), "invalid choice: 'frobnicate'"),
+    (("query",), "the following arguments are required: QUERY"),
+    (("query", "ASK {}", "--format", "xml"), "invalid choice: 'xml'"),
+    (("export", "--format", "rdfxml"), "invalid choice: 'rdfxml'"),
+    (("serve", "--port", "http"), "not a port number: 'http'"),
+    (("serve", "--port", "70000"), "between 0 and 65535"),
+    (("serve", "--workers", "0"), "must be at least 1"),
+    (("build", "--forse"), "unrecognized arguments: --forse"),
+])
+def test_wrong_arguments(args, words):
+    r = run_kopru(*args)
+    assert r.returncode == 2
+    assert words in r.stderr
+    assert "usage: kopru" in r.stderr
+    no_traceback(r)
+
+
+@pytest.mark.parametrize("cmd", ["validate", "build", "query", "export", "serve"])
+def test_missing_project(tmp_path, cmd):
+    extra = ("ASK {}",) if cmd == "query" else ()
+    r = run_kopru("--project", tmp_path, cmd, *extra)
+    assert r.returncode == 2
+    assert f"kopru: error: not a Köprü project: {tmp_path} has no ontology/ folder" in r.stderr
+    no_traceback(r)
+    # the current directory is the default project
+    r = run_kopru(cmd, *extra, cwd=tmp_path)
+    assert r.returncode == 2 and "has no ontology/ folder" in r.stderr
+    r = run_kopru("--project", tmp_path / "nope", cmd, *extra)
+    assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_project_option_after_the_command(tiny_project):
+    r = run_kopru("validate", "--project", tiny_project, env=kopru_env())
+    assert r.returncode == 0, r.stderr
+
+
+# --- validate -----------------------------------------------------------------------------
+
+
+def test_validate_ok(tiny_project):
+    r = kopru(tiny_project, "validate")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("valid: 4 files, ") and "triples" in r.stdout
+
+
+def test_validate_syntax_error(tiny_project):
+    (tiny_project / "graph" / "broken.ttl").write_text(
+        "@prefix id: <https://w3id.org/kopru/id/> .\nid:a id:b <not an iri> .\n")
+    r = kopru(tiny_project, "validate")
+    assert r.returncode == 1
+    assert "graph/broken.ttl:2:11: " in r.stderr
+    assert "    id:a id:b <not an iri> .\n              ^" in r.stderr
+    no_traceback(r)
+
+
+def test_validate_violation_report(tiny_project):
+    (tiny_project / "graph" / "bad.ttl").write_text(
+        "@prefix kop: <https://w3id.org/kopru/ontology#> .\n"
+        "@prefix id: <https://w3id.org/kopru/id/> .\n"
+        "id:solo a kop:Agreement ; kop:party id:turkiye .\n")
+    r = kopru(tiny_project, "validate")
+    assert r.returncode == 1
+    out = r.stdout
+    assert "graph/bad.ttl" in out and "  id:solo (line 3)" in out
+    assert "    kop:party: An agreement has at least two parties." in out
+    assert "    rdfs:label: Every entity has an English label." in out
+    no_traceback(r)
+
+
+# --- build ---------------------------------------------------------------------------------
+
+
+def test_build_progress_and_warm_start(tiny_project):
+    r = kopru(tiny_project, "build")
+    assert r.returncode == 0, r.stderr
+    for step in ("parse", "validate", "closure", "load", "swap"):
+        assert f"  {step}" in r.stderr
+    assert r.stdout.startswith("built in ") and "entailed" in r.stdout
+    r = kopru(tiny_project, "build")
+    assert r.returncode == 0 and r.stdout.startswith("up to date")
+    r = kopru(tiny_project, "build", "--force")
+    assert r.returncode == 0 and r.stdout.startswith("built in ")
+
+
+def test_build_stops_on_violation(tiny_project):
+    (tiny_project / "graph" / "bad.ttl").write_text(
+        "@prefix kop: <https://w3id.org/kopru/ontology#> .\n"
+        "@prefix id: <https://w3id.org/kopru/id/> .\n"
+        "id:solo a kop:Agreement ; kop:party id:turkiye .\n")
+    r = kopru(tiny_project, "build")
+    assert r.returncode == 1
+    assert "nothing was built" in r.stderr and "id:solo" in r.stderr
+    no_traceback(r)
+
+
+# --- query ----------------------------------------------------------------------------------
+
+
+def test_query_table_builds_first(tiny_project):
+    r = kopru(tiny_project, "query", "SELECT ?s ?l WHERE { ?s a kop:State ; rdfs:label ?l "
+                                     "FILTER(lang(?l) = 'en') } ORDER BY ?l")
+    assert r.returncode == 0, r.stderr
+    assert "building" in r.stderr           # no store yet: built on the way
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["s", "l"]
+    assert set(lines[1]) <= {"-", " "}
+    assert lines[2].split() == ["id:albania", "Albania@en"]
+    assert lines[3].split() == ["id:turkiye", "Türkiye@en"]
+    assert lines[-1] == "(2 rows)"
+    # columns aligned: the second column starts at the same offset on every row
+    assert lines[0].index("l") == lines[2].index("Albania") == lines[3].index("Türkiye")
+
+
+def test_query_file_and_name_and_stdin(tiny_project):
+    by_file = kopru(tiny_project, "query", tiny_project / "queries" / "parties.rq")
+    by_name = kopru(tiny_project, "query", "parties")
+    by_stdin = kopru(tiny_project, "query", "-",
+                     input=(tiny_project / "queries" / "parties.rq").read_text())
+    for r in (by_file, by_name, by_stdin):
+        assert r.returncode == 0, r.stderr
+        assert "Defence pact@en  Albania@en" in r.stdout.replace("   ", "  ")
+    assert by_file.stdout == by_name.stdout == by_stdin.stdout
+
+
+def test_query_uses_the_closure(tiny_project):
+    # kop:partyTo is never asserted: it comes from owl:inverseOf
+    r = kopru(tiny_project, "query", "SELECT ?x WHERE { ?x kop:partyTo id:pact } ORDER BY ?x",
+              "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.reader(io.StringIO(r.stdout)))
+    assert rows == [["x"], [ID + "albania"], [ID + "turkiye"]]
+
+
+def test_query_json_ask_construct(tiny_project):
+    r = kopru(tiny_project, "query", "SELECT ?p WHERE { id:pact kop:party ?p }", "-f", "json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["head"]["vars"] == ["p"]
+    assert sorted(b["p"]["value"] for b in data["results"]["bindings"]) == [
+        ID + "albania", ID + "turkiye"]
+    r = kopru(tiny_project, "query", "ASK { id:tirana kop:partOf id:western-balkans }")
+    assert (r.returncode, r.stdout) == (0, "true\n")
+    r = kopru(tiny_project, "query", "ASK { id:tirana kop:partOf id:pact }", "-f", "json")
+    assert json.loads(r.stdout)["boolean"] is False
+    r = kopru(tiny_project, "query", "CONSTRUCT { ?a kop:partyTo ?b } WHERE "
+                                     "{ ?a kop:partyTo ?b }")
+    assert r.returncode == 0, r.stderr
+    triples = list(ox.parse(r.stdout, ox.RdfFormat.TURTLE))
+    assert len(triples) == 2 and "@prefix id:" in r.stdout
+
+
+def test_query_errors(tiny_project):
+    r = kopru(tiny_project, "query", "SELECT * WHERE { ?s ?p }")
+    assert r.returncode == 1
+    assert "kopru: query error: line 1, column " in r.stderr
+    no_traceback(r)
+    r = kopru(tiny_project, "query", "no-such-query")
+    assert r.returncode == 2 and "neither a SPARQL query nor the name of a query" in r.stderr
+    r = kopru(tiny_project, "query", "missing.rq")
+    assert r.returncode == 2 and "no such query file: missing.rq" in r.stderr
+    no_traceback(r)
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def _triples(data: bytes, fmt) -> set:
+    return {(q.subject, q.predicate, q.object) for q in ox.parse(data, fmt)}
+
+
+def test_export_formats(tiny_project, tmp_path):
+    inverse = (ox.NamedNode(ID + "albania"), ox.NamedNode(KOP + "partyTo"),
+               ox.NamedNode(ID + "pact"))
+    asserted = (ox.NamedNode(ID + "pact"), ox.NamedNode(KOP + "party"),
+                ox.NamedNode(ID + "albania"))
+    r = run_kopru("--project", tiny_project, "export", env=kopru_env())   # ttl on stdout
+    assert r.returncode == 0, r.stderr
+    ttl = _triples(r.stdout.encode(), ox.RdfFormat.TURTLE)
+    assert inverse in ttl and asserted in ttl
+
+    r = kopru(tiny_project, "export", "--asserted-only", "--format", "nt")
+    nt = _triples(r.stdout.encode(), ox.RdfFormat.N_TRIPLES)
+    assert asserted in nt and inverse not in nt
+    assert nt < ttl
+
+    out = tmp_path / "graph.jsonld"
+    r = kopru(tiny_project, "export", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert _triples(out.read_bytes(), ox.RdfFormat.JSON_LD) == ttl
+
+    r = kopru(tiny_project, "export", "--format", "trig", "-o", tmp_path / "all.trig")
+    quads = list(ox.parse((tmp_path / "all.trig").read_bytes(), ox.RdfFormat.TRIG))
+    graphs = {q.graph_name.value for q in quads}
+    assert graphs == {GRAPH_ASSERTED, GRAPH_ONTOLOGY, GRAPH_ENTAILED}
+    assert any((q.subject, q.predicate, q.object) == inverse and
+               q.graph_name.value == GRAPH_ENTAILED for q in quads)
+
+    r = kopru(tiny_project, "export", "-o", tmp_path / "graph.xyz")
+    assert r.returncode == 2 and "cannot tell the format" in r.stderr
+    r = kopru(tiny_project, "export", "-o", tmp_path / "no" / "dir" / "x.ttl")
+    assert r.returncode == 1 and "cannot write" in r.stderr
+    no_traceback(r)
+
+
+# --- serve ----------------------------------------------------------------------------------
+
+
+def test_serve(tiny_project):
+    if not (REPO_ROOT / "server" / "serve.py").exists():
+        r = kopru(tiny_project, "serve", "--port", "0")
+        assert r.returncode == 1 and "server/serve.py is missing" in r.stderr
+        no_traceback(r)
+        return
+    import urllib.parse
+    import urllib.request
+
+    with start_kopru_server(project=tiny_project, env=kopru_env()) as server:
+        q = urllib.parse.urlencode({"query": "ASK { ?x <%spartyTo> ?y }" % KOP})
+        req = urllib.request.Request(f"{server.url}/sparql?{q}",
+                                     headers={"Accept": "application/sparql-results+json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert json.loads(resp.read())["boolean"] is True
+
+
+def test_python_m_server_is_kopru():
+    r = run_kopru("--version")
+    assert r.returncode == 0 and r.stdout.startswith("kopru ")
+    assert os.path.exists(REPO_ROOT / "server" / "__main__.py")
+
+
+def test_serve_keeps_the_last_good_build(tiny_project):
+    """A broken edit does not take the endpoint down: serve reports it and
+    serves the last good build; with no good build at all it exits 1."""
+    broken = tiny_project / "graph" / "broken.ttl"
+    broken.write_text("@prefix id: <https://w3id.org/kopru/id/> .\nid:a id:b .\n")
+    r = kopru(tiny_project, "serve", "--port", "0")
+    assert r.returncode == 1 and "graph/broken.ttl:2:" in r.stderr
+    no_traceback(r)
+    if not (REPO_ROOT / "server" / "serve.py").exists():
+        return
+    broken.unlink()
+    assert kopru(tiny_project, "build").returncode == 0
+    broken.write_text("@prefix id: <https://w3id.org/kopru/id/> .\nid:a id:b .\n")
+    with start_kopru_server(project=tiny_project, env=kopru_env()) as server:
+        assert "serving the last good build" in server.stderr()
+        assert "graph/broken.ttl:2:" in server.stderr()
