@@ -1,0 +1,159 @@
+"""Turning graph values into what a reader sees: links mapped onto this
+server, money as "USD 919.5 million", years as years, WKT as coordinates,
+and property wording (including the inverse wording of incoming links).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from server import namespaces as ns
+from server.pages.labels import pick
+
+# Bases published under https://w3id.org/kopru/ and served here (Pubby-style).
+LOCAL_BASES = (ns.ID, ns.BASE + "source/", ns.BASE + "ontology", ns.BASE + "shapes")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG = 200
+
+
+def local_href(iri: str) -> str:
+    """Where this server shows an IRI: w3id.org/kopru/… → /…; others unchanged."""
+    if iri.startswith(ns.BASE):
+        rest = iri[len(ns.BASE):]
+        if rest.startswith("shapes"):
+            # Shapes are documented with the ontology.
+            return "/ontology#shape-" + rest.split("#", 1)[-1]
+        return "/" + rest
+    return iri
+
+
+def slug_of(iri: str) -> str | None:
+    if iri.startswith(ns.ID):
+        slug = iri[len(ns.ID):]
+        if SLUG_RE.match(slug):
+            return slug
+    return None
+
+
+def valid_slug(slug: str) -> bool:
+    return len(slug) <= MAX_SLUG and bool(SLUG_RE.match(slug))
+
+
+def short(iri: str) -> str:
+    s = ns.shorten(iri)
+    return s[1:-1] if s.startswith("<") else s
+
+
+def local_name(iri: str) -> str:
+    for sep in ("#", "/"):
+        if sep in iri.rstrip("/"):
+            tail = iri.rstrip("/").rsplit(sep, 1)[-1]
+            if tail:
+                return tail
+    return iri
+
+
+def humanise(name: str) -> str:
+    """camelCase local name → 'camel case' (when a term has no label)."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").replace("-", " ")
+    return words[:1].upper() + words[1:] if words else name
+
+
+# --- money, years, coordinates ---------------------------------------------------
+
+def money(value: str, currency: str) -> str:
+    try:
+        d = Decimal(value)
+    except (InvalidOperation, TypeError):
+        return f"{currency} {value}".strip()
+    cur = (currency or "").strip()
+    for size, word in ((Decimal(10) ** 12, "trillion"), (Decimal(10) ** 9, "billion"),
+                       (Decimal(10) ** 6, "million")):
+        if abs(d) >= size:
+            return f"{cur} {_trim(d / size)} {word}".strip()
+    return f"{cur} {_group(d)}".strip()
+
+
+def _trim(d: Decimal) -> str:
+    text = f"{d.quantize(Decimal('0.001')):f}".rstrip("0").rstrip(".")
+    return text
+
+
+def _group(d: Decimal) -> str:
+    if d == d.to_integral_value():
+        return f"{int(d):,}"
+    return f"{d:,.2f}"
+
+
+def year(value: str) -> str:
+    """'2008'^^xsd:gYear (possibly with a zone) → '2008'."""
+    m = re.match(r"^(-?\d{4,})", value or "")
+    return m.group(1) if m else value
+
+
+WKT_POINT = re.compile(r"POINT\s*\(\s*(-?[\d.]+)\s+(-?[\d.]+)\s*\)", re.I)
+
+
+def coordinates(wkt: str) -> str | None:
+    """WKT 'POINT(lon lat)' → '44.7758° N, 17.1856° E'."""
+    m = WKT_POINT.search(wkt or "")
+    if not m:
+        return None
+    lon, lat = float(m.group(1)), float(m.group(2))
+    return (f"{abs(lat):.4f}° {'N' if lat >= 0 else 'S'}, "
+            f"{abs(lon):.4f}° {'E' if lon >= 0 else 'W'}")
+
+
+def point(wkt: str) -> tuple[float, float] | None:
+    m = WKT_POINT.search(wkt or "")
+    return (float(m.group(2)), float(m.group(1))) if m else None
+
+
+# --- term wording -------------------------------------------------------------------
+
+def term_label(iri: str, meta: dict, langs: list[str]) -> str:
+    m = meta.get(iri) or {}
+    best = pick(m.get("label"), langs)
+    return best[0] if best else humanise(local_name(iri))
+
+
+_PREPOSITIONS = ("by", "in", "on", "to", "of", "with", "about", "for", "from", "as", "at")
+
+
+def inverse_label(prop: str, meta: dict, langs: list[str]) -> str:
+    """Wording of `s prop o` read from o's side: the declared inverse's
+    label ("party to", "funds"), else "<label> of" / "has <label>"."""
+    for inv in (meta.get(prop) or {}).get("inverse", []):
+        if (meta.get(inv) or {}).get("label"):
+            return term_label(inv, meta, langs)
+    # No inverse declared: word it in English from the property's label.
+    label = term_label(prop, meta, ["en"])
+    words = label.split()
+    if words and words[0].lower() == "has" and len(words) > 1:
+        return " ".join(words[1:]) + " of"
+    if words and words[-1].lower() in _PREPOSITIONS:
+        return f"referred to as “{label}” by"
+    return f"{label} of"
+
+
+# --- literals -----------------------------------------------------------------------
+
+SHOW_DATATYPE = {ns.XSD + "string", ns.RDF + "langString"}
+
+
+def literal_view(lit) -> dict:
+    """A literal → {text, lang, datatype (short, when it matters)}."""
+    dt = lit.datatype.value if lit.datatype is not None else ""
+    text = lit.value
+    if dt == ns.XSD + "gYear":
+        text = year(text)
+    elif dt == ns.GEO + "wktLiteral":
+        text = coordinates(text) or text
+    elif dt in (ns.XSD + "integer", ns.XSD + "int", ns.XSD + "long"):
+        try:
+            text = f"{int(text):,}"
+        except ValueError:
+            pass
+    show_dt = "" if (lit.language or dt in SHOW_DATATYPE) else short(dt)
+    return {"text": text, "lang": lit.language or "", "datatype": show_dt, "raw": lit.value}
