@@ -1,0 +1,171 @@
+"""Running the server: gunicorn by default, Flask's development server with
+`dev=True`.
+
+    run(project, host, port, workers, query_timeout, dev)
+
+is what `kopru serve` calls once the store is built. Under gunicorn every
+worker is a sync worker with its own pool of query children (see
+executor.py), so a query that runs into the timeout ties up one worker for
+at most the timeout while the others keep answering. SIGTERM stops the
+server gracefully (requests in flight finish), SIGINT (Ctrl-C) at once;
+the query children go with their workers.
+
+`python -m server.serve --project DIR --port N …` runs it without the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from server.config import Config
+
+LOG_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"
+
+
+def setup_logging() -> None:
+    logger = logging.getLogger("kopru")
+    if not any(getattr(h, "_kopru", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%d %H:%M:%S %z"))
+        handler._kopru = True
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def run(project=".", host: str | None = None, port: int | None = None, workers: int | None = None,
+        query_timeout: float | None = None, dev: bool = False, **settings) -> int:
+    """Serve the project until stopped. Returns the process exit status."""
+    config = Config.from_env(project_root=project, host=host, port=port, workers=workers,
+                             query_timeout=query_timeout, dev=dev or None, **settings)
+    setup_logging()
+    log = logging.getLogger("kopru.serve")
+    if not config.resolved_store_path.exists():
+        log.warning("no store at %s yet: queries answer 503 until `kopru build` has run",
+                    config.resolved_store_path)
+    allow = ", ".join(config.service_allowlist) or "off"
+    log.info("Köprü SPARQL endpoint at http://%s/sparql (%s; query timeout %g s; "
+             "result limit %d; SERVICE allowlist: %s)", _bind(config.host, config.port),
+             "Flask development server" if config.dev else f"gunicorn, {config.workers} workers",
+             config.query_timeout, config.result_limit, allow)
+    if config.dev:
+        return _run_dev(config)
+    return _run_gunicorn(config)
+
+
+def _bind(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+# --- gunicorn -------------------------------------------------------------------
+
+def _post_worker_init(worker) -> None:
+    executor = worker.wsgi.extensions.get("kopru.executor")
+    if executor is not None:
+        executor.warm()
+
+
+def _worker_exit(server, worker) -> None:
+    app = getattr(worker, "wsgi", None)
+    executor = getattr(app, "extensions", {}).get("kopru.executor") if app is not None else None
+    if executor is not None:
+        executor.close()
+
+
+def _run_gunicorn(config: Config) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from server.app import create_app
+
+    class KopruApplication(BaseApplication):
+        def __init__(self):
+            self.kopru_config = config
+            super().__init__()
+
+        def load_config(self):
+            c = self.kopru_config
+            # A GET carries the query percent-encoded (up to 3× its size).
+            request_line = c.max_query_bytes * 3 + 1024
+            settings = {
+                "bind": [_bind(c.host, c.port)],
+                "workers": c.workers,
+                "worker_class": "sync",
+                # gunicorn's own watchdog only catches a wedged worker; the
+                # query timeout is enforced by the executor, well before it.
+                "timeout": int(max(30, c.query_timeout * 2 + 10)),
+                "graceful_timeout": int(max(10, c.query_timeout + 5)),
+                "limit_request_line": 0 if request_line > 8190 else request_line,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "info",
+                "proc_name": "kopru",
+                "post_worker_init": _post_worker_init,
+                # Load the app once in the arbiter: a broken app fails at start,
+                # with one clear error, instead of in every worker.
+                "preload_app": True,
+                "worker_exit": _worker_exit,
+            }
+            if "control_socket_disable" in self.cfg.settings:   # gunicorn ≥ 24
+                settings["control_socket_disable"] = True
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app(self.kopru_config)
+
+    from gunicorn.errors import HaltServer
+
+    try:
+        KopruApplication().run()       # returns (or sys.exit) when the arbiter stops
+    except HaltServer as e:
+        logging.getLogger("kopru.serve").error("server stopped: %s", e.reason)
+        return e.exit_status or 1
+    return 0
+
+
+# --- development server ---------------------------------------------------------
+
+def _run_dev(config: Config) -> int:
+    from server.app import create_app
+
+    app = create_app(config)
+    app.config["TEMPLATES_AUTO_RELOAD"] = True
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    app.extensions["kopru.executor"].warm()
+    try:
+        app.run(host=config.host, port=config.port, threaded=True, use_reloader=False, debug=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["kopru.executor"].close()
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m server.serve", description="Serve a built Köprü project.")
+    p.add_argument("--project", default=".")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--timeout", type=float, default=None, help="query timeout in seconds (10)")
+    p.add_argument("--result-limit", type=int, default=None)
+    p.add_argument("--max-query-bytes", type=int, default=None)
+    p.add_argument("--service-allowlist", default=None,
+                   help="comma-separated SERVICE endpoints; '' turns federation off")
+    p.add_argument("--store", default=None, help="store directory (default <state>/current)")
+    p.add_argument("--dev", action="store_true", help="Flask's development server")
+    a = p.parse_args(argv)
+    return run(a.project, a.host, a.port, a.workers, a.timeout, a.dev,
+               result_limit=a.result_limit, max_query_bytes=a.max_query_bytes,
+               service_allowlist=a.service_allowlist, store_path=a.store)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
