@@ -101,12 +101,20 @@ def _parser() -> argparse.ArgumentParser:
                        help="serve the SPARQL endpoint and pages",
                        description="Build if needed, then serve the graph over HTTP "
                                    "(gunicorn; Flask's debug server with --dev).")
-    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
-    s.add_argument("--workers", type=_positive_int, default=2,
-                   help="worker processes (default 2)")
-    s.add_argument("--timeout", type=_positive_float, default=10.0, metavar="SECONDS",
-                   help="query time limit in seconds (default 10)")
+    # Defaults live in server/config.py so that KOPRU_* environment variables apply
+    # whenever a flag is not given.
+    s.add_argument("--host", help="address to listen on (default 127.0.0.1, env KOPRU_HOST)")
+    s.add_argument("--port", type=_port, help="port (default 8080, env KOPRU_PORT)")
+    s.add_argument("--workers", type=_positive_int,
+                   help="gunicorn worker processes (default 2 x cores, env KOPRU_WORKERS)")
+    s.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                   help="query time limit in seconds (default 10, env KOPRU_QUERY_TIMEOUT)")
+    s.add_argument("--result-limit", type=_positive_int, metavar="N",
+                   help="most rows or triples in one answer; more is cut and announced "
+                        "(default 10000, env KOPRU_RESULT_LIMIT)")
+    s.add_argument("--service-allowlist", metavar="URL,URL",
+                   help="comma-separated SERVICE endpoints a query may reach; '' turns "
+                        "federation off (default: Wikidata and DBpedia, env KOPRU_SERVICE_ALLOWLIST)")
     s.add_argument("--dev", action="store_true",
                    help="development mode: Flask's debug server with reloading")
     s.set_defaults(func=cmd_serve)
@@ -489,5 +497,10 @@ def cmd_serve(args) -> int:
             raise UserError("the HTTP server is not installed (server/serve.py is missing)",
                             EXIT_FAIL) from None
         raise
+    settings = {}
+    if args.result_limit is not None:
+        settings["result_limit"] = args.result_limit
+    if args.service_allowlist is not None:
+        settings["service_allowlist"] = args.service_allowlist
     return serve.run(project, host=args.host, port=args.port, workers=args.workers,
-                     query_timeout=args.timeout, dev=args.dev) or EXIT_OK
+                     query_timeout=args.timeout, dev=args.dev, **settings) or EXIT_OK

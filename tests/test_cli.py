@@ -6,6 +6,9 @@ import csv
 import io
 import json
 import os
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pyoxigraph as ox
 import pytest
@@ -251,14 +254,6 @@ def test_export_formats(tiny_project, tmp_path):
 
 
 def test_serve(tiny_project):
-    if not (REPO_ROOT / "server" / "serve.py").exists():
-        r = kopru(tiny_project, "serve", "--port", "0")
-        assert r.returncode == 1 and "server/serve.py is missing" in r.stderr
-        no_traceback(r)
-        return
-    import urllib.parse
-    import urllib.request
-
     with start_kopru_server(project=tiny_project, env=kopru_env()) as server:
         q = urllib.parse.urlencode({"query": "ASK { ?x <%spartyTo> ?y }" % KOP})
         req = urllib.request.Request(f"{server.url}/sparql?{q}",
@@ -281,11 +276,26 @@ def test_serve_keeps_the_last_good_build(tiny_project):
     r = kopru(tiny_project, "serve", "--port", "0")
     assert r.returncode == 1 and "graph/broken.ttl:2:" in r.stderr
     no_traceback(r)
-    if not (REPO_ROOT / "server" / "serve.py").exists():
-        return
     broken.unlink()
     assert kopru(tiny_project, "build").returncode == 0
     broken.write_text("@prefix id: <https://w3id.org/kopru/id/> .\nid:a id:b .\n")
     with start_kopru_server(project=tiny_project, env=kopru_env()) as server:
         assert "serving the last good build" in server.stderr()
         assert "graph/broken.ttl:2:" in server.stderr()
+
+
+def test_serve_flags_set_the_limits(tiny_project):
+    """--result-limit and --service-allowlist on the command line reach the endpoint."""
+    with start_kopru_server("--result-limit", "1", "--service-allowlist", "",
+                            project=tiny_project, env=kopru_env()) as server:
+        q = urllib.parse.urlencode({"query": "SELECT * WHERE { ?s ?p ?o }"})
+        req = urllib.request.Request(f"{server.url}/sparql?{q}", headers={"Accept": "text/csv"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.headers["X-Kopru-Truncated"] == "true"
+            assert len(resp.read().decode().strip().splitlines()) == 2  # header + 1 row
+        service = urllib.parse.urlencode(
+            {"query": "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{server.url}/sparql?{service}", timeout=30)
+        assert err.value.code in (400, 403)
+        assert "federation is turned off" in err.value.read().decode()
