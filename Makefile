@@ -29,8 +29,16 @@ validate: venv
 serve: venv
 	$(BIN)/kopru serve --host $(HOST) --port $(PORT)
 
-# Hook for system packages the tests need (e.g. a headless browser); empty for now.
+# System packages the tests need: Debian's Chromium and ChromeDriver for the
+# headless-browser tests (tests/test_browser.py). Skipped when both are there.
 test-deps:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; else \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  echo "test-deps: installing Debian's chromium and chromium-driver"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver \
+	    || { echo "test-deps: could not install chromium and chromium-driver (needs root or sudo)" >&2; exit 1; }; \
+	fi
 
 test: venv test-deps
 	$(BIN)/python -m pytest -q

@@ -1,0 +1,127 @@
+"""Headless Chromium for Köprü's browser tests (tests/test_browser.py).
+
+Selenium drives Debian's Chromium (/usr/bin/chromium) through Debian's
+ChromeDriver (/usr/bin/chromedriver); `make test-deps` installs both. The
+driver path is given to Selenium, so Selenium Manager is never asked to find
+or download anything (SE_OFFLINE is set as well). KOPRU_CHROMIUM and
+KOPRU_CHROMEDRIVER override the two paths.
+
+Screenshots go to test-artifacts/screens/ (gitignored), one PNG per page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCREENS = REPO_ROOT / "test-artifacts" / "screens"
+CHROMIUM = os.environ.get("KOPRU_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("KOPRU_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+# As the machine notes say: headless, as root (no sandbox), and nothing that
+# phones home (this machine's network is closed; those connections only fail).
+CHROMIUM_ARGS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+    "--no-first-run", "--no-default-browser-check",
+    "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-dev-shm-usage", "--disable-extensions",
+    "--hide-scrollbars", "--lang=en-GB", "--force-device-scale-factor=1",
+)
+
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+
+
+def unavailable() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install -e '.[test]')"
+    for what, path in (("Chromium", CHROMIUM), ("ChromeDriver", CHROMEDRIVER)):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            return (f"{what} not found at {path}: run `make test-deps` (installs Debian's "
+                    f"chromium and chromium-driver)")
+    return None
+
+
+class Browser:
+    """One headless Chromium session with its own fresh profile directory."""
+
+    def __init__(self, size: tuple[int, int] = DESKTOP) -> None:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        os.environ.setdefault("SE_OFFLINE", "true")
+        self.profile = tempfile.mkdtemp(prefix="kopru-chromium-")
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = CHROMIUM
+        for arg in CHROMIUM_ARGS:
+            opts.add_argument(arg)
+        opts.add_argument(f"--user-data-dir={self.profile}")
+        opts.add_argument(f"--window-size={size[0]},{size[1]}")
+        opts.add_experimental_option("prefs", {"intl.accept_languages": "en-GB,en"})
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        log = REPO_ROOT / "test-artifacts" / "chromedriver.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        service = Service(executable_path=CHROMEDRIVER, log_output=str(log))
+        try:
+            self.driver = webdriver.Chrome(service=service, options=opts)
+        except Exception:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            raise
+        self.driver.set_page_load_timeout(30)
+        self.driver.set_script_timeout(30)
+        self.size = size
+
+    # -- helpers ---------------------------------------------------------------
+    def resize(self, width: int, height: int) -> None:
+        """Make the *viewport* (not the outer window) width x height."""
+        d = self.driver
+        d.set_window_size(width, height)
+        inner_w, inner_h = d.execute_script("return [window.innerWidth, window.innerHeight]")
+        d.set_window_size(width + (width - inner_w), height + (height - inner_h))
+
+    def screenshot(self, name: str, full_page: bool = True) -> Path:
+        """Save test-artifacts/screens/NAME.png (the viewport: what a reader
+        sees first) and, with full_page, NAME-full.png (the whole page; the
+        window is stretched to the document's height, then put back)."""
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        path = SCREENS / f"{name}.png"
+        d = self.driver
+        d.save_screenshot(str(path))
+        if not full_page:
+            return path
+        w, h = d.execute_script("return [window.innerWidth, window.innerHeight]")
+        doc_h = d.execute_script(
+            "return Math.max(document.documentElement.scrollHeight, document.body ? "
+            "document.body.scrollHeight : 0)")
+        if doc_h > h:
+            try:
+                self.resize(w, min(doc_h, 8000))
+                d.save_screenshot(str(SCREENS / f"{name}-full.png"))
+            finally:
+                self.resize(w, h)
+        return path
+
+    def console_errors(self) -> list[str]:
+        """SEVERE messages from the page's console since the last call."""
+        try:
+            logs = self.driver.get_log("browser")
+        except Exception:
+            return []
+        return [e["message"] for e in logs if e.get("level") == "SEVERE"]
+
+    def horizontal_overflow(self) -> int:
+        """How many CSS pixels the page is wider than the viewport (0 = fits)."""
+        return int(self.driver.execute_script(
+            "return Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"))
+
+    def quit(self) -> None:
+        try:
+            self.driver.quit()
+        finally:
+            shutil.rmtree(self.profile, ignore_errors=True)
