@@ -9,6 +9,8 @@
     /browse, /browse/<class>   browse by class, with paging
     /.well-known/void          VoID + DCAT description (Turtle, …)
     /dumps/<name>              full and asserted-only dumps (gzip when accepted)
+    /timeline, /trade, /map    views as server-rendered SVG (views.py, svg.py)
+    /id/<slug>/network         an entity's neighbourhood as SVG
 
 Modules: store.py (the store handle), data.py (all SPARQL), labels.py
 (reader's language), render.py (value wording), formats.py (RDF formats and
@@ -20,6 +22,6 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from server.pages import routes_dataset, routes_ld, routes_site  # noqa: E402,F401
+from server.pages import routes_dataset, routes_ld, routes_site, views  # noqa: E402,F401
 
 __all__ = ["bp"]

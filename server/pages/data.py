@@ -43,8 +43,27 @@ def _values(iris) -> str:
 # --- existence and RDF descriptions --------------------------------------------
 
 def exists(iri: str) -> bool:
-    """The IRI is the subject of some triple (asserted, ontology or entailed)."""
-    return bool(_q(f"ASK {{ {_iri(iri)} ?p ?o }}"))
+    """The IRI is the subject of some triple (asserted, ontology or entailed).
+    Known subjects are remembered for the life of the store (unknown ones
+    are not, so junk slugs cannot grow the cache)."""
+    known = handle().cache.setdefault("exists", set())
+    if iri in known:
+        return True
+    found = bool(_q(f"ASK {{ {_iri(iri)} ?p ?o }}"))
+    if found:
+        known.add(iri)
+    return found
+
+
+def _per_iri(name: str, iri: str, make):
+    """Memoise `make()` per store and IRI (only for IRIs known to the store:
+    the callers have checked `exists` or read the IRI from the store)."""
+    cache = handle().cache.setdefault(name, {})
+    try:
+        return cache[iri]
+    except KeyError:
+        value = cache[iri] = make()
+        return value
 
 
 def describe(iri: str) -> list:
@@ -82,7 +101,12 @@ def outgoing(iri: str) -> list[tuple]:
     """(predicate, object, asserted?) for every triple with the entity as
     subject. An entailed triple that only mirrors a triple pointing at the
     entity through owl:inverseOf (Albania kop:partyTo X, mirroring
-    X kop:party Albania) is left out: it is listed under incoming links."""
+    X kop:party Albania) is left out: it is listed under incoming links.
+    Cached per store."""
+    return list(_per_iri("outgoing", iri, lambda: _outgoing(iri)))
+
+
+def _outgoing(iri: str) -> tuple:
     e = _iri(iri)
     rows = _q(f"""
 SELECT ?p ?o ?g WHERE {{
@@ -95,53 +119,77 @@ SELECT ?p ?o ?g WHERE {{
         key = (r["p"], r["o"])
         asserted = r["g"].value != ns.GRAPH_ENTAILED
         seen[key] = seen.get(key, False) or asserted
-    return [(p, o, a) for (p, o), a in seen.items()]
+    return tuple((p, o, a) for (p, o), a in seen.items())
 
 
-_INCOMING = """
+def _incoming_links(iri: str) -> tuple:
+    """Every link pointing at the entity, once per store: ((subject,
+    predicate, asserted?), …) ordered by subject IRI, leaving out those the
+    entity itself asserts through an inverse (Albania kop:partyTo X is shown
+    as X's kop:party link, once). One query; the counts, the total and the
+    pages are cut from it in Python."""
+    def make():
+        e = _iri(iri)
+        rows = _q(f"""
+SELECT ?s ?p ?a WHERE {{
   ?s ?p {e} . FILTER(isIRI(?s))
   FILTER NOT EXISTS {{ ?q owl:inverseOf ?p . GRAPH {A} {{ {e} ?q ?s }} }}
-"""
+  BIND(EXISTS {{ GRAPH {A} {{ ?s ?p {e} }} }} AS ?a)
+}}""", named_graphs=[ns.GRAPH_ASSERTED])
+        seen: dict = {}
+        for r in rows:
+            key = (r["s"], r["p"])
+            seen[key] = seen.get(key, False) or r["a"].value == "true"
+        return tuple(sorted(((s, p, a) for (s, p), a in seen.items()),
+                            key=lambda t: (t[0].value, t[1].value)))
+    return _per_iri("incoming", iri, make)
 
 
 def incoming_counts(iri: str) -> tuple[list[tuple], int]:
     """([(predicate, number of subjects)], number of distinct subjects) of the
     links pointing at the entity (those the entity itself asserts through an
     inverse are left out)."""
-    e = _iri(iri)
-    rows = _q(f"SELECT ?p (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {_INCOMING.format(e=e, A=A)} }} "
-              "GROUP BY ?p ORDER BY ?p", named_graphs=[ns.GRAPH_ASSERTED])
-    counts = [(r["p"], int(r["n"].value)) for r in rows]
-    total = 0
-    if counts:
-        total = int(next(iter(_q(
-            f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {_INCOMING.format(e=e, A=A)} }}",
-            named_graphs=[ns.GRAPH_ASSERTED])))["n"].value)
+    links = _incoming_links(iri)
+    by_prop: dict = {}
+    for s, p, _ in links:
+        by_prop.setdefault(p.value, (p, set()))[1].add(s.value)
+    counts = [(p, len(subjects)) for _, (p, subjects) in sorted(by_prop.items())]
+    total = len({s.value for s, _, _ in links})
     return counts, total
 
 
 def incoming(iri: str, offset: int, limit: int) -> list[tuple]:
     """One page of the nodes linking to the entity: (subject, [predicate IRIs],
     [asserted predicate IRIs]), ordered by subject IRI."""
-    e = _iri(iri)
-    rows = _q(f"""
-SELECT ?s (GROUP_CONCAT(DISTINCT STR(?p); separator=" ") AS ?ps)
-          (GROUP_CONCAT(DISTINCT ?ap; separator=" ") AS ?aps)
-WHERE {{ {_INCOMING.format(e=e, A=A)}
-  BIND(IF(EXISTS {{ GRAPH {A} {{ ?s ?p {e} }} }}, STR(?p), "") AS ?ap) }}
-GROUP BY ?s ORDER BY ?s LIMIT {int(limit)} OFFSET {int(offset)}""",
-              named_graphs=[ns.GRAPH_ASSERTED])
-    return [(r["s"], r["ps"].value.split(), r["aps"].value.split() if r["aps"] else [])
-            for r in rows]
+    grouped: dict = {}
+    for s, p, a in _incoming_links(iri):
+        entry = grouped.setdefault(s.value, (s, [], []))
+        if p.value not in entry[1]:
+            entry[1].append(p.value)
+        if a and p.value not in entry[2]:
+            entry[2].append(p.value)
+    subjects = list(grouped.values())  # already in subject order
+    return [(s, ps, aps) for s, ps, aps in subjects[int(offset):int(offset) + int(limit)]]
 
 
 def node_info(iris) -> dict[str, dict]:
     """What the pages show about each node: labels, types, money, years,
-    coordinates, summary, sentences (id, paragraph), claim holders."""
-    iris = [i for i in dict.fromkeys(iris)]
+    coordinates, summary, sentences (id, paragraph), claim holders.
+
+    Each node is read from the store once per store (one query for all the
+    nodes not seen yet); callers get their own dicts, so they may replace
+    a key (`info[x]["type"] = …`) without touching the cache. The lists in
+    them are shared: do not change them in place."""
+    iris = list(dict.fromkeys(iris))
+    cache = handle().cache.setdefault("node_info", {})
+    missing = [i for i in iris if i not in cache]
+    if missing:
+        cache.update(_node_info(missing))
+    return {i: defaultdict(list, cache[i]) for i in iris}
+
+
+def _node_info(iris: list[str]) -> dict[str, dict]:
     info: dict[str, dict] = {i: defaultdict(list) for i in iris}
-    if not iris:
-        return info
     rows = _q(f"""
 SELECT ?x ?k ?v ?w WHERE {{
   VALUES ?x {{ {_values(iris)} }}
@@ -178,7 +226,7 @@ SELECT ?x ?k ?v ?w WHERE {{
         elif v is not None:
             if v.value not in slot[k]:
                 slot[k].append(v.value)
-    return info
+    return {i: dict(d) for i, d in info.items()}
 
 
 # --- ontology metadata (cached per store) -------------------------------------------
@@ -365,3 +413,139 @@ def search(q: str, limit: int = 20) -> list[tuple[str, str, str]]:
             best[iri] = (key, label, lang)
     hits = sorted(best.items(), key=lambda kv: (kv[1][0], kv[0]))
     return [(iri, label, lang) for iri, (_, label, lang) in hits[:limit]]
+
+
+# --- the views (timeline, trade, network, map) --------------------------------------
+# Each is read once per store: the views cut and label them per request.
+
+def timed_facts() -> list[tuple[str, str, str, str | None]]:
+    """(fact, time property, time, year or None) for every asserted link
+    from a fact to a time through kop:hasTime or one of its sub-properties
+    (kop:signedOn, kop:period). The year is the time's time:inXSDgYear, or
+    the year of its time:inXSDDate; None when the time has no calendar
+    position (id:year-before-publication)."""
+    def make():
+        rows = _q(f"""
+SELECT DISTINCT ?f ?p ?t ?y ?d WHERE {{
+  ?p rdfs:subPropertyOf* kop:hasTime .
+  GRAPH {A} {{ ?f ?p ?t }}
+  FILTER(isIRI(?f) && isIRI(?t))
+  OPTIONAL {{ ?t time:inXSDgYear ?y }}
+  OPTIONAL {{ ?t time:inXSDDate ?d }}
+}}""", named_graphs=[ns.GRAPH_ASSERTED])
+        out = []
+        for r in rows:
+            year = None
+            for v in (r["y"], r["d"]):
+                if v is not None and year is None:
+                    m = v.value.lstrip("-")[:4]
+                    year = ("-" if v.value.startswith("-") else "") + m if m.isdigit() else None
+            out.append((r["f"].value, r["p"].value, r["t"].value, year))
+        return sorted(set(out))
+    return handle().cached("timed_facts", make)
+
+
+def vague_times() -> list[tuple[str, str, str]]:
+    """(fact, words, language) for facts whose time is only words
+    (kop:approximateTime "over the past few decades")."""
+    def make():
+        rows = _q(f"""
+SELECT DISTINCT ?f ?w WHERE {{ GRAPH {A} {{ ?f kop:approximateTime ?w }} FILTER(isIRI(?f)) }}""",
+                  named_graphs=[ns.GRAPH_ASSERTED])
+        return sorted((r["f"].value, r["w"].value, r["w"].language or "") for r in rows)
+    return handle().cached("vague_times", make)
+
+
+def trade_flows() -> list[dict]:
+    """Every trade flow: {iri, exporters, importers, periods, values:
+    [(amount node, value, currency)]} (values may be empty)."""
+    def make():
+        rows = _q(f"""
+SELECT ?f ?k ?v ?c ?x WHERE {{
+  ?f a kop:TradeFlow . FILTER(isIRI(?f))
+  {{ GRAPH {A} {{ ?f kop:exporter ?x }} BIND("exporter" AS ?k) }}
+  UNION {{ GRAPH {A} {{ ?f kop:importer ?x }} BIND("importer" AS ?k) }}
+  UNION {{ GRAPH {A} {{ ?f kop:period ?x }} BIND("period" AS ?k) }}
+  UNION {{ GRAPH {A} {{ ?f kop:tradeValue ?x }} ?x schema:value ?v .
+           OPTIONAL {{ ?x schema:currency ?c }} BIND("value" AS ?k) }}
+  UNION {{ BIND("flow" AS ?k) }}
+}}""", named_graphs=[ns.GRAPH_ASSERTED])
+        flows: dict[str, dict] = {}
+        for r in rows:
+            f = flows.setdefault(r["f"].value, {"iri": r["f"].value, "exporters": [], "importers": [],
+                                                "periods": [], "values": []})
+            k = r["k"].value
+            if k == "value":
+                item = (r["x"].value, r["v"].value, r["c"].value if r["c"] is not None else "")
+                if item not in f["values"]:
+                    f["values"].append(item)
+            elif k != "flow" and r["x"] is not None and r["x"].value not in f[k + "s"]:
+                f[k + "s"].append(r["x"].value)
+        return [flows[k] for k in sorted(flows)]
+    return handle().cached("trade_flows", make)
+
+
+def neighbourhood(iri: str, inferred: bool = False) -> list[tuple[str, str, str, bool]]:
+    """(direction "out"|"in", predicate, node, asserted?) for every IRI one
+    link away from the entity; asserted links only unless `inferred`.
+    Cached per store."""
+    def make():
+        e = _iri(iri)
+        graphs = f"{A}, {E}" if inferred else A
+        rows = _q(f"""
+SELECT DISTINCT ?d ?p ?n ?g WHERE {{
+  {{ GRAPH ?g {{ {e} ?p ?n }} BIND("out" AS ?d) }}
+  UNION {{ GRAPH ?g {{ ?n ?p {e} }} BIND("in" AS ?d) }}
+  FILTER(isIRI(?n) && ?n != {e} && ?g IN ({graphs}))
+}}""", named_graphs=[ns.GRAPH_ASSERTED, ns.GRAPH_ENTAILED])
+        seen: dict = {}
+        for r in rows:
+            key = (r["d"].value, r["p"].value, r["n"].value)
+            seen[key] = seen.get(key, False) or r["g"].value == ns.GRAPH_ASSERTED
+        return tuple(sorted((d, p, n, a) for (d, p, n), a in seen.items()))
+    return list(_per_iri("neighbourhood-inferred" if inferred else "neighbourhood", iri, make))
+
+
+def points() -> list[tuple[str, str]]:
+    """(node, WKT) for every node with a geometry (geo:hasGeometry/geo:asWKT,
+    or geo:asWKT on a node that is not itself a geo:Geometry)."""
+    def make():
+        rows = _q("""
+SELECT DISTINCT ?x ?w WHERE {
+  { ?x geo:hasGeometry/geo:asWKT ?w }
+  UNION { ?x geo:asWKT ?w FILTER NOT EXISTS { ?x a geo:Geometry } }
+  FILTER(isIRI(?x))
+}""")
+        return sorted((r["x"].value, r["w"].value) for r in rows)
+    return handle().cached("points", make)
+
+
+def located_projects() -> list[tuple[str, str]]:
+    """(project, place) for every project and its asserted kop:locatedIn."""
+    def make():
+        rows = _q(f"""
+SELECT DISTINCT ?f ?pl WHERE {{
+  ?f a kop:Project . GRAPH {A} {{ ?f kop:locatedIn ?pl }} FILTER(isIRI(?f) && isIRI(?pl))
+}}""", named_graphs=[ns.GRAPH_ASSERTED])
+        return sorted((r["f"].value, r["pl"].value) for r in rows)
+    return handle().cached("located_projects", make)
+
+
+def connections() -> list[tuple[str, str]]:
+    """(fact, place) for every asserted kop:connects (the ends of a route)."""
+    def make():
+        rows = _q(f"""
+SELECT DISTINCT ?f ?pl WHERE {{ GRAPH {A} {{ ?f kop:connects ?pl }} FILTER(isIRI(?f) && isIRI(?pl)) }}""",
+                  named_graphs=[ns.GRAPH_ASSERTED])
+        return sorted((r["f"].value, r["pl"].value) for r in rows)
+    return handle().cached("connections", make)
+
+
+def containers() -> dict[str, list[str]]:
+    """Place → the places it is (transitively) within, as the closure has it."""
+    def make():
+        out: dict[str, list[str]] = {}
+        for r in _q("SELECT DISTINCT ?x ?y WHERE { ?x kop:within ?y FILTER(isIRI(?x) && isIRI(?y)) }"):
+            out.setdefault(r["x"].value, []).append(r["y"].value)
+        return {k: sorted(v) for k, v in out.items()}
+    return handle().cached("containers", make)

@@ -1,10 +1,18 @@
 """The entity page's view model: everything entity.html shows, built from
-four store queries (outgoing, incoming counts, one page of incoming links,
-then one batch of facts about every neighbour)."""
+three store queries (outgoing, incoming, then one batch of facts about every
+neighbour), each cached per store in data.py.
+
+The rendered page is kept too, per store, for the last VIEW_CACHE
+(entity, reader's languages, page) combinations (`page_html`): the store
+never changes under a running server (a build swaps in a new one, which
+drops every cache), so a page is worked out and rendered once.
+"""
 
 from __future__ import annotations
 
+import threading
 import urllib.parse
+from collections import OrderedDict
 
 import pyoxigraph as ox
 
@@ -13,6 +21,8 @@ from server.pages import data, render
 from server.pages.labels import language_name, pick
 
 PAGE_SIZE = 50
+VIEW_CACHE = 256
+_view_lock = threading.Lock()
 
 KOP = ns.KOP
 # Shown in their own panels, not as statements.
@@ -131,6 +141,24 @@ def holder_views(i: dict, langs: list[str]) -> list[dict]:
         best = pick(labels, langs)
         out.append({"href": render.local_href(h), "text": best[0] if best else render.short(h)})
     return out
+
+
+def page_html(iri: str, langs: list[str], page: int, render_view) -> str:
+    """The entity page's HTML: `render_view(view)` of the view model, kept per
+    store for the last VIEW_CACHE (entity, languages, page) combinations."""
+    pages: OrderedDict = data.handle().cached("entity_pages", OrderedDict)
+    key = (iri, tuple(langs), page)
+    with _view_lock:
+        body = pages.get(key)
+        if body is not None:
+            pages.move_to_end(key)
+            return body
+    body = render_view(build(iri, langs, page))
+    with _view_lock:
+        pages[key] = body
+        while len(pages) > VIEW_CACHE:
+            pages.popitem(last=False)
+    return body
 
 
 def build(iri: str, langs: list[str], page: int) -> dict:

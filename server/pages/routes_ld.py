@@ -99,11 +99,12 @@ def entity_page(iri: str, headers: dict) -> Response:
         page = int(request.args.get("in", "1"))
     except ValueError:
         page = 1
-    view = entity.build(iri, preferred_languages(), page)
     slug = render.slug_of(iri)
-    body = render_template("entity.html", e=view, slug=slug,
-                           alternates=[(f, f"/id/{slug}.{f.ext}") for f in formats.FORMATS.values()
-                                       if f.rdf is not None])
+    # Rendered once per store, language and page (entity.page_html caches it).
+    body = entity.page_html(iri, preferred_languages(), page, lambda view: render_template(
+        "entity.html", e=view, slug=slug,
+        alternates=[(f, f"/id/{slug}.{f.ext}") for f in formats.FORMATS.values()
+                    if f.rdf is not None]))
     resp = Response(body, content_type="text/html; charset=utf-8")
     resp.headers.update(headers)
     resp.headers["Vary"] = "Accept-Language"
