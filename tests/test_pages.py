@@ -8,6 +8,7 @@ import html
 import json
 import re
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -208,3 +209,157 @@ def test_shipped_trade_flow_money(kopru_server):
     if r.status == 404:
         pytest.skip("the shipped graph has no trade flow to Albania yet")
     assert "USD 919.5 million" in r.text
+
+
+# --- the entity page in words people read: inverse wording, roll-ups, Turkish ----------
+
+def main_of(text: str) -> str:
+    return text[text.index('<main id="main">'):text.index("</main>")]
+
+
+def incoming_of(text: str) -> str:
+    return text[text.index('id="incoming"'):text.index("</section>", text.index('id="incoming"'))]
+
+
+def statements_outside_inferred_blocks(text: str) -> str:
+    """The entity page's main statement lists, without the collapsed
+    "Inferred" blocks and without the incoming links."""
+    body = text[text.index('class="columns"'):text.index('id="incoming"')]
+    return re.sub(r'<details class="inferred-block">.*?</details>', "", body, flags=re.S)
+
+
+def shipped_page(server, path: str, **headers) -> str:
+    r = get(server.url + path, accept="text/html", **headers)
+    if r.status == 404:
+        pytest.skip(f"{path} is not in the shipped graph")
+    assert r.status == 200, (path, r.status)
+    return r.text
+
+
+def test_albania_incoming_links_read_as_inverse_phrases(kopru_server):
+    text = shipped_page(kopru_server, "/id/albania.html")
+    incoming = html.unescape(incoming_of(text))
+    assert "referred to as" not in text
+    # Properties with owl:inverseOf use the inverse's label; the others
+    # their kop:inverseLabel.
+    for wording in ("party to", "location of", "has majority community", "contains"):
+        assert re.search(rf'<span class="wording">[^<]*\b{wording}\b', incoming), wording
+    counts = incoming[incoming.index('class="counts"'):incoming.index("</ul>")]
+    assert re.search(r"location of <span class=\"count\">\d+</span>", counts)
+    # Roll-ups that only restate a more specific link are not counted.
+    for rollup in ("actor in", "involved in", "place of", "trade partner in"):
+        assert f"{rollup} <span" not in counts, rollup
+
+
+def test_no_geosparql_labels_or_rollups_in_the_main_lists(kopru_server):
+    for slug in ("albania", "banja-luka", "turkiye", "tika"):
+        text = shipped_page(kopru_server, f"/id/{slug}.html")
+        assert "(simple features)" not in text, slug
+        assert "basit nesneler" not in shipped_page(kopru_server, f"/id/{slug}.html?lang=tr"), slug
+    # The agreement's parties: kop:party in the main list; sem:hasActor, the
+    # roll-up the closure adds for the same two states, only in the collapsed block.
+    text = shipped_page(kopru_server, "/id/turkiye-albania-strategic-partnership-agreement.html")
+    main = statements_outside_inferred_blocks(text)
+    assert 'href="/ontology#party"' in main
+    assert "semanticweb.cs.vu.nl/2009/11/sem/hasActor" not in main
+    assert "semanticweb.cs.vu.nl/2009/11/sem/hasActor" in text     # …kept under "Inferred"
+    # Banja Luka's containing country is a place here, not an actor.
+    city = shipped_page(kopru_server, "/id/banja-luka.html")
+    places = city[city.index('id="group-places"'):city.index("</section>", city.index('id="group-places"'))]
+    assert 'href="/ontology#within"' in places and 'href="/id/bosnia-and-herzegovina"' in places
+
+
+def test_albania_in_turkish(kopru_server):
+    text = shipped_page(kopru_server, "/id/albania.html?lang=tr")
+    assert '<html lang="tr">' in text
+    assert title_of(text) == "Arnavutluk"
+    main = main_of(text)
+    for heading in ("Yerler", "Ayrıntılar", "Bu varlığa bağlantılar", "Adlar", "Başka kaynaklarda"):
+        assert re.search(rf"<h2[^>]*>{heading}\b", main), heading
+    for english in (">Places<", ">Details<", "Links to this entity", ">Names<", ">Elsewhere<",
+                    "Query this entity", ">Comment<", ">inferred<"):
+        assert english not in main, english
+    # Class and property labels in Turkish (kop:State "Devlet"; foaf:Agent,
+    # geo:Feature and org:Organization from ontology/external.ttl).
+    types = main[main.index('class="types"'):main.index("</ul>", main.index('class="types"'))]
+    assert '<a href="/ontology#State">Devlet</a>' in types
+    for label in ("Fail", "Coğrafi nesne", "Kuruluş"):
+        assert f">{label}</a>" in types, label
+    assert ">içinde</a>" in main                                   # kop:within
+    incoming = incoming_of(text)
+    assert "tarafı olduğu" in incoming and "burada bulunan" in incoming
+    # The site's own words too, and the switch back to English.
+    assert ">Göz at</a>" in text and 'placeholder="Ara: ' in text
+    assert 'href="/id/albania.html?lang=en"' in text
+
+
+def test_turkish_from_accept_language_and_english_fallback(kopru_server):
+    text = shipped_page(kopru_server, "/id/albania.html", Accept_Language="tr-TR,tr;q=0.9")
+    assert '<html lang="tr">' in text and "Bu varlığa bağlantılar" in text
+    # Albanian: the title is Albanian, the UI (no Albanian strings) English.
+    text = shipped_page(kopru_server, "/id/albania.html?lang=sq")
+    assert title_of(text).startswith("Shqipëri")
+    assert '<html lang="en">' in text and "Links to this entity" in text
+
+
+def test_turkish_money_and_views(kopru_server):
+    text = shipped_page(kopru_server, "/id/turkish-exports-to-albania-last-year.html?lang=tr")
+    assert "919,5 milyon USD" in text
+    assert "USD 919.5 million" in shipped_page(kopru_server, "/id/turkish-exports-to-albania-last-year.html")
+    for path, heading in (("/", "Temel rakamlar"), ("/timeline", "Tarihli olgular"),
+                          ("/ontology", "Sınıf hiyerarşisi"), ("/browse", "Sınıfa göre göz at"),
+                          ("/search?q=arnavut", "“arnavut” için")):
+        page_text = shipped_page(kopru_server, path + ("&" if "?" in path else "?") + "lang=tr")
+        assert '<html lang="tr">' in page_text and heading in page_text, path
+
+
+def test_every_ui_string_has_a_turkish_translation():
+    from server.pages import entity, ontology_docs, routes_site
+    from server.pages.labels import UI_TR
+
+    templates = Path(__file__).resolve().parent.parent / "server" / "templates"
+    keys = set()
+    for path in templates.glob("*.html"):
+        if path.name == "sparql.html":
+            continue
+        text = path.read_text(encoding="utf-8")
+        keys.update(m.group(2) for m in re.finditer(r'''\b_\(\s*(["'])(.*?)\1''', text))
+        keys.update(m.group(2) for m in re.finditer(r'''_\(\s*["'][^"']*["']\s+if [^)]*? else\s+(["'])(.*?)\1''', text))
+    keys.update(entity.GROUP_TITLES.values())
+    keys.update(t for t, _ in routes_site.ENTRY_POINTS)
+    keys.update(ontology_docs.PROPERTY_KINDS.values())
+    keys.update(ontology_docs.CHARACTERISTICS.values())
+    missing = sorted(k for k in keys if k not in UI_TR)
+    assert not missing, missing
+
+
+def test_ontology_words_every_property_from_both_sides():
+    """Every object property has a named inverse or a kop:inverseLabel in
+    English and Turkish (external ones: render.EXTERNAL_INVERSE_LABELS), and
+    every class and property has a Turkish label."""
+    import rdflib
+    from rdflib.namespace import OWL, RDF, RDFS
+
+    from server.pages.render import EXTERNAL_INVERSE_LABELS
+
+    root = Path(__file__).resolve().parent.parent / "ontology"
+    g = rdflib.Graph()
+    g.parse(root / "kopru.ttl")
+    g.parse(root / "external.ttl")
+    kop = rdflib.Namespace("https://w3id.org/kopru/ontology#")
+    unworded = []
+    for p in set(g.subjects(RDF.type, OWL.ObjectProperty)):
+        if (p, OWL.inverseOf, None) in g or (None, OWL.inverseOf, p) in g:
+            continue
+        langs = {lit.language for lit in g.objects(p, kop.inverseLabel)}
+        if str(p).startswith(str(kop)):
+            if not {"en", "tr"} <= langs:
+                unworded.append(str(p))
+        elif str(p) not in EXTERNAL_INVERSE_LABELS:
+            unworded.append(str(p))
+    assert not unworded, unworded
+    terms = set(g.subjects(RDF.type, OWL.Class)) | set(g.subjects(RDF.type, OWL.ObjectProperty)) \
+        | set(g.subjects(RDF.type, OWL.DatatypeProperty)) | set(g.subjects(RDF.type, OWL.AnnotationProperty))
+    untranslated = [str(t) for t in terms if isinstance(t, rdflib.URIRef)
+                    and "tr" not in {lit.language for lit in g.objects(t, RDFS.label)}]
+    assert not untranslated, untranslated

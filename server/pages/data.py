@@ -232,9 +232,10 @@ SELECT ?x ?k ?v ?w WHERE {{
 # --- ontology metadata (cached per store) -------------------------------------------
 
 def ontology_meta() -> dict[str, dict]:
-    """IRI → {label: [(v, lang)], comment: [...], inverse, domain, range,
-    super, superprop, kind} for every term the ontology graph describes,
-    plus the entailed class hierarchy (`ancestors`)."""
+    """IRI → {label: [(v, lang)], comment: [...], inverse_label: [(v, lang)],
+    inverse, domain, range, super, superprop, kind} for every term the
+    ontology graph describes, plus the entailed class hierarchy
+    (`ancestors`) and every super-property (`prop_ancestors`)."""
     return handle().cached("ontology_meta", _ontology_meta)
 
 
@@ -245,6 +246,7 @@ SELECT ?t ?k ?v WHERE {{
   GRAPH {O} {{
     {{ ?t rdfs:label ?v BIND("label" AS ?k) }}
     UNION {{ ?t rdfs:comment ?v BIND("comment" AS ?k) }}
+    UNION {{ ?t kop:inverseLabel ?v BIND("inverse_label" AS ?k) }}
     UNION {{ ?t skos:definition ?v BIND("comment" AS ?k) }}
     UNION {{ ?t owl:inverseOf ?v BIND("inverse" AS ?k) }}
     UNION {{ ?t rdfs:domain ?v BIND("domain" AS ?k) }}
@@ -259,8 +261,8 @@ SELECT ?t ?k ?v WHERE {{
         t, k, v = r["t"], r["k"].value, r["v"]
         if not isinstance(t, ox.NamedNode):
             continue
-        val = (v.value, v.language or "") if isinstance(v, ox.Literal) and k in ("label", "comment") \
-            else v.value
+        val = (v.value, v.language or "") \
+            if isinstance(v, ox.Literal) and k in ("label", "comment", "inverse_label") else v.value
         if val not in meta[t.value][k]:
             meta[t.value][k].append(val)
     # The whole class hierarchy, as the closure has it.
@@ -272,6 +274,18 @@ SELECT ?t ?k ?v WHERE {{
         p, q = r["p"].value, r["q"].value
         if q not in meta[p]["inverse"]:
             meta[p]["inverse"].append(q)
+    # Every super-property, transitively (kop:fundedBy → kop:financedBy →
+    # kop:involvedActor → sem:hasActor): the pages hide these roll-ups.
+    for p in list(meta):
+        seen: list[str] = []
+        todo = list(meta[p].get("superprop", []))
+        while todo:
+            q = todo.pop()
+            if q != p and q not in seen:
+                seen.append(q)
+                todo.extend((meta.get(q) or {}).get("superprop", []))
+        if seen:
+            meta[p]["prop_ancestors"] = seen
     return {k: dict(v) for k, v in meta.items()}
 
 

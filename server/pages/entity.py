@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from server import namespaces as ns
 from server.pages import data, render
-from server.pages.labels import language_name, pick
+from server.pages.labels import language_name, pick, ui_language
 
 PAGE_SIZE = 50
 VIEW_CACHE = 256
@@ -70,6 +70,44 @@ SCHEMA_TYPES = [
 ]
 
 
+# Properties whose meaning fixes the group, whatever the value's types
+# (Bosnia and Herzegovina is a state and a country: what a city is `within`
+# is a place, who a project is `fundedBy` an actor).
+PROPERTY_GROUPS = {
+    ns.SEM + "hasPlace": "places", ns.GEO + "sfWithin": "places", ns.GEO + "sfContains": "places",
+    ns.GEO + "hasGeometry": "places", ns.SEM + "hasActor": "actors", ns.SEM + "hasTime": "time",
+}
+
+
+def prop_ancestors(prop: str, meta: dict) -> list[str]:
+    return (meta.get(prop) or {}).get("prop_ancestors", [])
+
+
+def most_specific(props, meta) -> list[str]:
+    """The properties of `props` that are not a super-property of another
+    one in it: kop:fundedBy, not the roll-ups kop:financedBy,
+    kop:involvedActor, sem:hasActor it entails."""
+    props = list(dict.fromkeys(props))
+    rolled = {a for p in props for a in prop_ancestors(p, meta)}
+    return [p for p in props if p not in rolled]
+
+
+def group_for(prop: str, types, meta) -> str:
+    """The group of a statement: by the property's meaning (itself or a
+    super-property in PROPERTY_GROUPS, else its declared range), else by
+    the value's types."""
+    chain = [prop] + prop_ancestors(prop, meta)
+    for q in chain:
+        if q in PROPERTY_GROUPS:
+            return PROPERTY_GROUPS[q]
+    for q in chain:
+        for r in (meta.get(q) or {}).get("range", []):
+            key = group_of([r], meta)
+            if key != "other":
+                return key
+    return group_of(types, meta)
+
+
 def group_of(types, meta) -> str:
     types = set(types)
     for t in list(types):
@@ -101,7 +139,7 @@ def node_view(iri: str, info: dict, meta: dict, langs: list[str]) -> dict:
     best = pick(i.get("label"), langs)
     text, lang = (best if best else (None, ""))
     if i.get("value") and i.get("currency"):
-        text, lang = render.money(i["value"][0], i["currency"][0]), ""
+        text, lang = render.money(i["value"][0], i["currency"][0], ui_language(langs)), ""
     elif i.get("year"):
         text, lang = render.year(i["year"][0]), ""
     if text is None:
@@ -161,17 +199,53 @@ def page_html(iri: str, langs: list[str], page: int, render_view) -> str:
     return body
 
 
+def incoming_links(iri: str, out_rows, meta) -> tuple:
+    """The links pointing at the entity as the page lists them, worked out
+    once per store and entity: ((subject, shown, also, inferred?), …) in
+    subject order. `shown` are the most specific asserted properties (the
+    most specific inferred ones when none is asserted), `also` the other
+    inferred ones that are not mere roll-ups of `shown`. Left out: a link
+    that only mirrors one the entity asserts (Bosnia and Herzegovina
+    geo:sfContains Banja Luka, entailed from Banja Luka kop:within Bosnia
+    and Herzegovina, is already on the page as `within`)."""
+    cache = data.handle().cache.setdefault("entity_incoming", {})
+    found = cache.get(iri)
+    if found is not None:
+        return found
+    asserted_out: dict[str, set] = {}
+    for p, o, asserted in out_rows:
+        if asserted and isinstance(o, ox.NamedNode):
+            asserted_out.setdefault(o.value, set()).update([p.value] + prop_ancestors(p.value, meta))
+
+    rows = []
+    for s, props, asserted_props in data.incoming(iri, 0, 1 << 30):
+        mine = asserted_out.get(s.value)
+        if mine:
+            props = [p for p in props
+                     if not mine.intersection((meta.get(p) or {}).get("inverse", []))]
+            if not props:
+                continue
+        asserted_props = [p for p in asserted_props if p in props]
+        shown = most_specific(asserted_props or props, meta)
+        implied = set(shown).union(*(prop_ancestors(p, meta) for p in shown))
+        also = most_specific([p for p in props if p not in implied], meta)
+        rows.append((s, tuple(shown), tuple(also), not asserted_props))
+    found = cache[iri] = tuple(rows)
+    return found
+
+
 def build(iri: str, langs: list[str], page: int) -> dict:
     meta = data.ontology_meta()
     out_rows = data.outgoing(iri)
-    counts, total_in = data.incoming_counts(iri)
+    links = incoming_links(iri, out_rows, meta)
+    total_in = len(links)
     pages = max(1, -(-total_in // PAGE_SIZE))
     page = min(max(1, page), pages)
-    in_rows = data.incoming(iri, (page - 1) * PAGE_SIZE, PAGE_SIZE) if total_in else []
+    in_rows = links[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
 
     neighbours = [iri]
     neighbours += [o.value for _, o, _ in out_rows if isinstance(o, ox.NamedNode)]
-    neighbours += [s.value for s, _, _ in in_rows]
+    neighbours += [s.value for s, _, _, _ in in_rows]
     info = data.node_info(neighbours)
     _add_ancestor_types(info, meta)
     me = info.get(iri) or {}
@@ -187,7 +261,7 @@ def build(iri: str, langs: list[str], page: int) -> dict:
     best = pick(names_pairs, langs)
     title, title_lang = best if best else (render.local_name(iri), "")
     names = [{"text": v, "lang": l, "language": language_name(l)}
-             for v, l in sorted(names_pairs + alt, key=lambda x: (x[1] != "en", x[1], x[0]))]
+             for v, l in sorted(names_pairs + alt, key=lambda x: (_lang_rank(x[1], langs), x[1], x[0]))]
 
     types = []
     type_iris = []
@@ -197,7 +271,7 @@ def build(iri: str, langs: list[str], page: int) -> dict:
             types.append({"iri": o.value, "href": render.local_href(o.value),
                           "text": render.term_label(o.value, meta, langs),
                           "inferred": not asserted})
-    types.sort(key=lambda t: (t["inferred"], t["text"].lower()))
+    types.sort(key=lambda t: (t["inferred"], data.fold(t["text"])))
     seen_text: dict[str, int] = {}
     for t in types:
         seen_text[t["text"]] = seen_text.get(t["text"], 0) + 1
@@ -205,9 +279,14 @@ def build(iri: str, langs: list[str], page: int) -> dict:
         if seen_text[t["text"]] > 1:
             t["text"] += f" ({render.short(t['iri']).split(':')[0]})"
 
-    # Statements grouped by meaning.
+    # Statements grouped by meaning. A roll-up (sem:hasActor Albania, entailed
+    # from kop:party Albania) is kept out of the main list: it says again
+    # what a more specific property already says about the same value.
+    said: dict = {}
+    for p, o, _ in out_rows:
+        said.setdefault(o, set()).add(p.value)
     groups: dict[str, dict[str, dict]] = {}
-    links_out, others = [], []
+    links_out = []
     for p, o, asserted in out_rows:
         pv = p.value
         if pv in (ns.SKOS + "exactMatch", ns.SKOS + "closeMatch") and isinstance(o, ox.NamedNode):
@@ -217,7 +296,7 @@ def build(iri: str, langs: list[str], page: int) -> dict:
             continue
         if isinstance(o, ox.NamedNode):
             value = node_view(o.value, info, meta, langs)
-            key = group_of((info.get(o.value) or {}).get("type", []), meta)
+            key = group_for(pv, (info.get(o.value) or {}).get("type", []), meta)
         elif isinstance(o, ox.Literal):
             value = {"kind": "literal", **render.literal_view(o)}
             key = "details"
@@ -225,35 +304,54 @@ def build(iri: str, langs: list[str], page: int) -> dict:
             value = {"kind": "literal", "text": "(a blank node)", "lang": "", "datatype": ""}
             key = "details"
         value["inferred"] = not asserted
+        value["rollup"] = not asserted and any(
+            pv in prop_ancestors(q, meta) for q in said[o] if q != pv)
         prop = groups.setdefault(key, {}).setdefault(pv, {
             "iri": pv, "href": render.local_href(pv), "text": render.term_label(pv, meta, langs),
             "values": []})
         prop["values"].append(value)
+    _disambiguate([pr for g in groups.values() for pr in g.values()])
     group_list = []
     for key in GROUP_ORDER:
         if key not in groups:
             continue
-        props = sorted(groups[key].values(), key=lambda d: d["text"].lower())
+        props = sorted(groups[key].values(), key=lambda d: data.fold(d["text"]))
+        main, inferred = [], []
         for pr in props:
-            pr["values"].sort(key=lambda v: (v["inferred"], str(v.get("text", "")).lower()))
-            pr["inferred"] = all(v["inferred"] for v in pr["values"])
+            pr["values"].sort(key=lambda v: (v["inferred"], data.fold(str(v.get("text", "")))))
+            # Listed when something is asserted: with its asserted values and
+            # those inferred ones that are not roll-ups; the rest, and
+            # properties with nothing asserted, go in the "Inferred" block.
+            shown = [v for v in pr["values"] if not v["rollup"]]
+            if any(not v["inferred"] for v in shown):
+                main.append({**pr, "values": shown})
+                rest = [v for v in pr["values"] if v["rollup"]]
+            else:
+                rest = pr["values"]
+            if rest:
+                inferred.append({**pr, "values": rest})
         group_list.append({"key": key, "title": GROUP_TITLES[key],
-                           "asserted": [pr for pr in props if not pr["inferred"]],
-                           "inferred": [pr for pr in props if pr["inferred"]]})
+                           "asserted": main, "inferred": inferred})
 
-    # Incoming links.
-    incoming_counts = [{"iri": p.value, "text": render.inverse_label(p.value, meta, langs),
-                        "n": n, "property": render.term_label(p.value, meta, langs)}
-                       for p, n in counts]
-    incoming_counts.sort(key=lambda d: (-d["n"], d["text"].lower()))
+    # Incoming links, in the inverse's words; counted per wording over
+    # every page (a subject once per wording).
+    by_wording: dict[str, dict] = {}
+    for s, shown, also, _ in links:
+        for p in shown + also:
+            w = render.inverse_label(p, meta, langs)
+            entry = by_wording.setdefault(w, {"text": w, "iris": [], "subjects": set()})
+            if p not in entry["iris"]:
+                entry["iris"].append(p)
+            entry["subjects"].add(s.value)
+    incoming_counts = [{"iri": d["iris"][0], "iris": d["iris"], "text": d["text"],
+                        "n": len(d["subjects"])} for d in by_wording.values()]
+    incoming_counts.sort(key=lambda d: (-d["n"], data.fold(d["text"])))
     incoming_rows = []
-    for s, props, asserted_props in in_rows:
+    for s, shown, also, inferred in in_rows:
         v = node_view(s.value, info, meta, langs)
-        # Asserted links first; inferred roll-ups only when nothing is asserted.
-        shown = asserted_props or props
-        v["inferred"] = not asserted_props
-        v["wordings"] = sorted({render.inverse_label(p, meta, langs) for p in shown})
-        v["also"] = sorted({render.inverse_label(p, meta, langs) for p in props if p not in shown})
+        v["inferred"] = inferred
+        v["wordings"] = sorted({render.inverse_label(p, meta, langs) for p in shown}, key=data.fold)
+        v["also"] = sorted({render.inverse_label(p, meta, langs) for p in also} - set(v["wordings"]), key=data.fold)
         incoming_rows.append(v)
 
     links_out.sort(key=lambda b: b["name"])
@@ -270,6 +368,24 @@ def build(iri: str, langs: list[str], page: int) -> dict:
         "query_href": "/sparql?" + urllib.parse.urlencode({"query": entity_query(iri)}),
         "jsonld": schema_jsonld(iri, title, names_pairs, type_iris, meta, links_out, prov),
     }
+
+
+def _lang_rank(tag: str, langs: list[str]) -> int:
+    """Names in the reader's languages first, in their order (English is
+    always among them, last)."""
+    primary = tag.lower().split("-")[0]
+    return langs.index(primary) if primary in langs else len(langs)
+
+
+def _disambiguate(props: list[dict]) -> None:
+    """Two properties with one label on a page (kop:hasTime and sem:hasTime,
+    both "has time") are told apart by their vocabulary's prefix."""
+    seen: dict[str, set] = {}
+    for pr in props:
+        seen.setdefault(pr["text"], set()).add(pr["iri"])
+    for pr in props:
+        if len(seen[pr["text"]]) > 1:
+            pr["text"] += f" ({render.short(pr['iri']).split(':')[0]})"
 
 
 def badge(iri: str, close: bool) -> dict:

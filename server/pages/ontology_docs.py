@@ -70,7 +70,10 @@ def build(langs: list[str]) -> dict:
                                        for c in shapes.get(iri, [])]})
         elif kinds & set(PROPERTY_KINDS):
             kind = next(PROPERTY_KINDS[k] for k in PROPERTY_KINDS if k in kinds)
+            inverse_label = pick(m.get("inverse_label"), langs)
             props.append({**common, "kind": kind,
+                          "inverse_label": inverse_label[0] if inverse_label else "",
+                          "inverse_label_lang": inverse_label[1] if inverse_label else "",
                           "characteristics": sorted(CHARACTERISTICS[k] for k in kinds
                                                     if k in CHARACTERISTICS),
                           "domain": refs(m.get("domain", [])), "range": refs(m.get("range", [])),

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from server import namespaces as ns
-from server.pages.labels import pick
+from server.pages.labels import pick, translate
 
 # Bases published under https://w3id.org/kopru/ and served here (Pubby-style).
 LOCAL_BASES = (ns.ID, ns.BASE + "source/", ns.BASE + "ontology", ns.BASE + "shapes")
@@ -62,17 +62,28 @@ def humanise(name: str) -> str:
 
 # --- money, years, coordinates ---------------------------------------------------
 
-def money(value: str, currency: str) -> str:
+_SCALE_WORDS = {"en": ("trillion", "billion", "million"), "tr": ("trilyon", "milyar", "milyon")}
+
+
+def money(value: str, currency: str, lang: str = "en") -> str:
+    """'919500000', 'USD' → 'USD 919.5 million' (lang 'tr': '919,5 milyon USD')."""
+    cur = (currency or "").strip()
     try:
         d = Decimal(value)
     except (InvalidOperation, TypeError):
-        return f"{currency} {value}".strip()
-    cur = (currency or "").strip()
-    for size, word in ((Decimal(10) ** 12, "trillion"), (Decimal(10) ** 9, "billion"),
-                       (Decimal(10) ** 6, "million")):
+        return f"{cur} {value}".strip()
+    words = _SCALE_WORDS.get(lang, _SCALE_WORDS["en"])
+    for size, word in zip((Decimal(10) ** 12, Decimal(10) ** 9, Decimal(10) ** 6), words):
         if abs(d) >= size:
-            return f"{cur} {_trim(d / size)} {word}".strip()
-    return f"{cur} {_group(d)}".strip()
+            amount = f"{_trim(d / size)} {word}"
+            break
+    else:
+        amount = _group(d)
+    if lang == "tr":
+        # Turkish writes 919,5 and 1.250.000, and the currency after the amount.
+        amount = amount.translate(str.maketrans({",": ".", ".": ","}))
+        return f"{amount} {cur}".strip()
+    return f"{cur} {amount}".strip()
 
 
 def _trim(d: Decimal) -> str:
@@ -113,28 +124,69 @@ def point(wkt: str) -> tuple[float, float] | None:
 # --- term wording -------------------------------------------------------------------
 
 def term_label(iri: str, meta: dict, langs: list[str]) -> str:
+    """A term's label in the reader's language; a term the ontology does not
+    label (rdfs:comment) gets its local name, humanised ("Comment"), in the
+    UI's words where the UI has them."""
     m = meta.get(iri) or {}
     best = pick(m.get("label"), langs)
-    return best[0] if best else humanise(local_name(iri))
+    return best[0] if best else translate(humanise(local_name(iri)), langs)
 
 
-_PREPOSITIONS = ("by", "in", "on", "to", "of", "with", "about", "for", "from", "as", "at")
+# How the external properties that have no named inverse read from their
+# object's side. Köprü's own properties say it in the ontology
+# (kop:inverseLabel); these are declared, not owned, in external.ttl.
+EXTERNAL_INVERSE_LABELS: dict[str, dict[str, str]] = {
+    ns.SEM + "hasActor": {"en": "actor in", "tr": "aktörü olduğu"},
+    ns.SEM + "hasPlace": {"en": "place of", "tr": "yeri olduğu"},
+    ns.SEM + "hasTime": {"en": "time of", "tr": "zamanı olduğu"},
+    ns.SCHEMA + "about": {"en": "subject of", "tr": "konusu olduğu"},
+    ns.PROV + "wasAttributedTo": {"en": "holder of", "tr": "sahibi olduğu"},
+    ns.PROV + "wasDerivedFrom": {"en": "source of", "tr": "kaynağı olduğu"},
+    ns.GEO + "hasGeometry": {"en": "geometry of", "tr": "geometrisi olduğu"},
+    ns.SKOS + "inScheme": {"en": "scheme of", "tr": "şeması olduğu"},
+    ns.SKOS + "exactMatch": {"en": "exact match of", "tr": "tam eşleşmesi olduğu"},
+    ns.SKOS + "closeMatch": {"en": "close match of", "tr": "yakın eşleşmesi olduğu"},
+    ns.ORG + "memberOf": {"en": "has member", "tr": "üyesi"},
+    ns.TIME + "hasDuration": {"en": "duration of", "tr": "süresi olduğu"},
+    ns.TIME + "unitType": {"en": "unit type of", "tr": "birim türü olduğu"},
+}
 
 
 def inverse_label(prop: str, meta: dict, langs: list[str]) -> str:
-    """Wording of `s prop o` read from o's side: the declared inverse's
-    label ("party to", "funds"), else "<label> of" / "has <label>"."""
-    for inv in (meta.get(prop) or {}).get("inverse", []):
+    """Wording of `s prop o` read from o's side, in the reader's language:
+    the declared inverse's label ("party to", "funds"), else the property's
+    kop:inverseLabel ("location of"), else the table above for external
+    terms, else a phrase made from its label ("has geometry" → "geometry
+    of"), or, when nothing reads well, an arrow: "← label"."""
+    m = meta.get(prop) or {}
+    for inv in m.get("inverse", []):
         if (meta.get(inv) or {}).get("label"):
             return term_label(inv, meta, langs)
-    # No inverse declared: word it in English from the property's label.
-    label = term_label(prop, meta, ["en"])
+    best = pick(m.get("inverse_label"), langs)
+    if best:
+        return best[0]
+    table = EXTERNAL_INVERSE_LABELS.get(prop)
+    if table:
+        lang = next((tag for tag in langs if tag in table), "en")
+        return table[lang]
+    label = term_label(prop, meta, langs)
     words = label.split()
-    if words and words[0].lower() == "has" and len(words) > 1:
-        return " ".join(words[1:]) + " of"
-    if words and words[-1].lower() in _PREPOSITIONS:
-        return f"referred to as “{label}” by"
-    return f"{label} of"
+    if best_lang(m.get("label"), langs) == "en":
+        if len(words) > 1 and words[0].lower() == "has":
+            return " ".join(words[1:]) + " of"
+        if words and words[-1].lower() not in _PREPOSITIONS and not label.endswith("ed"):
+            return f"{label} of"
+    return f"← {label}"
+
+
+_PREPOSITIONS = ("by", "in", "on", "to", "of", "with", "about", "for", "from", "as", "at", "within")
+
+
+def best_lang(pairs, langs: list[str]) -> str:
+    """The language of the label `pick` chooses ('en' when there is none:
+    a humanised local name is English)."""
+    best = pick(pairs, langs)
+    return best[1].split("-")[0].lower() if best else "en"
 
 
 # --- literals -----------------------------------------------------------------------
