@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import gzip
 import http.client
-import json
 import shutil
 import tempfile
 import urllib.error

@@ -371,12 +371,12 @@ EXTERNAL = {
 def sentences() -> list[dict]:
     """The source document's sentences with the facts that cite them."""
     def make():
-        rows = _q(f"""
-SELECT ?s ?sid ?para ?f WHERE {{
+        rows = _q("""
+SELECT ?s ?sid ?para ?f WHERE {
   ?s a kop:SourceSentence .
-  OPTIONAL {{ ?s kop:sentenceId ?sid }} OPTIONAL {{ ?s kop:paragraph ?para }}
-  OPTIONAL {{ ?f kop:statedIn ?s }}
-}} ORDER BY ?sid ?f""")
+  OPTIONAL { ?s kop:sentenceId ?sid } OPTIONAL { ?s kop:paragraph ?para }
+  OPTIONAL { ?f kop:statedIn ?s }
+} ORDER BY ?sid ?f""")
         out: dict[str, dict] = {}
         for r in rows:
             s = r["s"].value
