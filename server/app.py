@@ -4,6 +4,10 @@ Every blueprint is registered here, in one place:
 
     server.sparql.endpoint   /sparql      SPARQL 1.1 Protocol, service description, query UI
     server.pages             /, /id/…     entity pages (when that package exists)
+    server.health            /healthz     whether the store answers (JSON, 200 / 503)
+
+With `config.store_url` set, queries and pages go to that remote SPARQL
+store (server/remote_store.py) instead of the embedded one.
 
 Tests build an app with a test Config (`create_app(Config(project_root=…))`).
 """
@@ -34,8 +38,15 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
     app.config["JSON_AS_ASCII"] = False
     app.config.update(config.flask)
 
-    app.extensions["kopru.executor"] = Executor(
-        config.resolved_store_path, config.query_timeout, config.result_limit)
+    if config.remote:
+        # A remote SPARQL store: queries are HTTP requests with a deadline,
+        # no killable children needed (server/remote_store.py).
+        from server.remote_store import RemoteExecutor
+
+        app.extensions["kopru.executor"] = RemoteExecutor.from_config(config)
+    else:
+        app.extensions["kopru.executor"] = Executor(
+            config.resolved_store_path, config.query_timeout, config.result_limit)
 
     _register_blueprints(app)
     _register_errors(app)
@@ -44,9 +55,11 @@ def create_app(config: Config | None = None, **overrides) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from server.health import bp as health_bp
     from server.sparql.endpoint import bp as sparql_bp
 
     app.register_blueprint(sparql_bp)
+    app.register_blueprint(health_bp)
     if importlib.util.find_spec("server.pages") is not None:
         pages = importlib.import_module("server.pages")
         bp = getattr(pages, "bp", None) or getattr(pages, "blueprint", None)
@@ -66,6 +79,21 @@ def _register_errors(app: Flask) -> None:
         resp.headers["Access-Control-Allow-Origin"] = "*"
         return resp
 
+    from server.executor import QueryTimeout
+    from server.remote_store import StoreUnavailable
+
+    # The pages query the store in-process; a remote store that is down or
+    # too slow answers 502/503 with a message, and recovers by itself.
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(e: StoreUnavailable):
+        return _store_error(e.status, "The knowledge graph's store is unavailable", e.message)
+
+    @app.errorhandler(QueryTimeout)
+    def store_timeout(e: QueryTimeout):
+        return _store_error(503, "The knowledge graph's store is too slow",
+                            f"The SPARQL store did not answer within {e.seconds:g} s; "
+                            "try again shortly.")
+
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(e):
         limit = app.config["KOPRU"].max_query_bytes
@@ -74,3 +102,19 @@ def _register_errors(app: Flask) -> None:
             status=413, content_type="text/plain; charset=utf-8")
         resp.headers["Access-Control-Allow-Origin"] = "*"
         return resp
+
+
+def _store_error(status: int, title: str, message: str) -> Response:
+    headers = {"Retry-After": "5", "Access-Control-Allow-Origin": "*"}
+    accept = request.accept_mimetypes
+    if accept.accept_html and accept.best_match(["text/plain", "text/html"]) == "text/html":
+        from flask import render_template
+
+        try:
+            body = render_template("error.html", status=status, title=title, message=message)
+            return Response(body, status=status, content_type="text/html; charset=utf-8",
+                            headers=headers)
+        except Exception:                       # the page template itself failed
+            pass
+    return Response(message.rstrip("\n") + "\n", status=status,
+                    content_type="text/plain; charset=utf-8", headers=headers)

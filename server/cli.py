@@ -1,10 +1,11 @@
 """The `kopru` command (also `python -m server`).
 
     kopru [--project DIR] validate
-    kopru [--project DIR] build [--force]
+    kopru [--project DIR] build [--force] [--push URL [--update-url U] [--gsp-url U]]
     kopru [--project DIR] query FILE.rq|NAME|"SPARQL"|- [--format table|csv|json]
     kopru [--project DIR] export [--format ttl|nt|jsonld|trig] [--asserted-only] [-o FILE]
     kopru [--project DIR] serve [--host H] [--port P] [--workers N] [--timeout S] [--dev]
+                                [--store URL]
 
 Exit status: 0 success, 1 the data or query is wrong (report printed),
 2 wrong usage (unknown option, not a project), 130 interrupted.
@@ -68,7 +69,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="parse, validate, infer and load the store",
                        description="Run the whole pipeline (parse → SHACL → OWL RL closure → "
                                    "store) unless the store is up to date with the files.")
-    s.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    s.add_argument("--force", action="store_true",
+                   help="rebuild (and push) even if nothing changed")
+    s.add_argument("--push", metavar="URL", default=None,
+                   help="then load the built graphs into the remote SPARQL store at URL (its "
+                        "base URL, e.g. http://host:7878 for Oxigraph server, or its query "
+                        "endpoint), replacing the previous version at once; credentials from "
+                        "KOPRU_STORE_USER / KOPRU_STORE_PASSWORD")
+    s.add_argument("--update-url", metavar="URL", default=None,
+                   help="the store's SPARQL Update endpoint (default <URL>/update)")
+    s.add_argument("--gsp-url", metavar="URL", default=None,
+                   help="the store's Graph Store Protocol endpoint (default <URL>/store, "
+                        "Oxigraph's; Fuseki's is <dataset>/data). Without one, SPARQL Update")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("query", parents=[common],
@@ -117,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
                         "federation off (default: Wikidata and DBpedia, env KOPRU_SERVICE_ALLOWLIST)")
     s.add_argument("--dev", action="store_true",
                    help="development mode: Flask's debug server with reloading")
+    s.add_argument("--store", metavar="URL", default=None,
+                   help="serve from the remote SPARQL store at URL (filled by `kopru build "
+                        "--push URL`) instead of the embedded one (env KOPRU_STORE_URL)")
     s.set_defaults(func=cmd_serve)
     return p
 
@@ -252,17 +267,57 @@ def cmd_build(args) -> int:
     from server.build import build
 
     project = _project(args)
+    endpoints = _push_endpoints(args) if args.push else None
     print(f"kopru: building {project.root}", file=sys.stderr)
     result = build(project, force=args.force, progress=_progress)
     if result.skipped:
         print(f"up to date: {result.store_dir} (nothing changed; --force rebuilds)")
+    else:
+        c = result.counts
+        print(f"built in {result.timings['total']:.2f} s: {c.get('asserted', 0)} asserted, "
+              f"{c.get('entailed', 0)} entailed, {c.get('ontology', 0)} ontology triples "
+              f"→ {result.store_dir}")
+        if result.validation is not None and result.validation.warnings:
+            print(result.validation.text_report(), file=sys.stderr)
+    if endpoints is not None:
+        return _push(result.store_dir, endpoints, args.force)
+    return EXIT_OK
+
+
+def _push_endpoints(args):
+    from server.remote_store import Endpoints
+
+    try:
+        return Endpoints.from_url(args.push, update_url=args.update_url, gsp_url=args.gsp_url)
+    except ValueError as e:
+        raise UserError(f"--push: {e}") from None
+
+
+def _push(store_dir, endpoints, force: bool) -> int:
+    from server.push import PUSH_TIMEOUT, PushError, push_store_dir
+
+    raw = os.environ.get("KOPRU_STORE_PUSH_TIMEOUT")
+    try:
+        timeout = float(raw) if raw else PUSH_TIMEOUT
+    except ValueError:
+        raise UserError(f"KOPRU_STORE_PUSH_TIMEOUT={raw!r} is not a number") from None
+    print(f"kopru: pushing to {endpoints.display}", file=sys.stderr)
+    try:
+        pushed = push_store_dir(store_dir, endpoints, force=force, timeout=timeout,
+                                progress=_progress)
+    except PushError as e:
+        print(f"kopru: error: the push to {endpoints.display} failed: {e}\n"
+              "The store still holds the previous version.", file=sys.stderr)
+        return EXIT_FAIL
+    if pushed.skipped:
+        print(f"remote store up to date: {pushed.url} holds this build (--force pushes again)")
         return EXIT_OK
-    c = result.counts
-    print(f"built in {result.timings['total']:.2f} s: {c.get('asserted', 0)} asserted, "
-          f"{c.get('entailed', 0)} entailed, {c.get('ontology', 0)} ontology triples "
-          f"→ {result.store_dir}")
-    if result.validation is not None and result.validation.warnings:
-        print(result.validation.text_report(), file=sys.stderr)
+    c = pushed.counts
+    how = {"gsp": "Graph Store Protocol", "gsp-bulk": "Graph Store Protocol, bulk loader",
+           "update": "SPARQL Update"}.get(pushed.method, pushed.method)
+    print(f"pushed in {pushed.timings['total']:.2f} s ({how}): {c.get('asserted', 0)} asserted, "
+          f"{c.get('entailed', 0)} entailed, {c.get('ontology', 0)} ontology, "
+          f"{c.get('shapes', 0)} shapes triples → {pushed.url} (version {pushed.version})")
     return EXIT_OK
 
 
@@ -478,8 +533,12 @@ def cmd_serve(args) -> int:
     from server.store import current_store_dir, read_manifest
 
     project = _project(args)
+    store_url = args.store or os.environ.get("KOPRU_STORE_URL") or None
+    if store_url and not store_url.startswith(("http://", "https://")):
+        raise UserError(f"--store takes the http(s) URL of a SPARQL store, not {store_url!r}")
     try:
-        _ensure_built(project)
+        if not store_url:     # a remote store is filled by `kopru build --push`: no build here
+            _ensure_built(project)
     except _pipeline_errors() as e:
         _print_pipeline_error(e)
         previous = current_store_dir(project)
@@ -502,5 +561,7 @@ def cmd_serve(args) -> int:
         settings["result_limit"] = args.result_limit
     if args.service_allowlist is not None:
         settings["service_allowlist"] = args.service_allowlist
+    if store_url:
+        settings["store_url"] = store_url
     return serve.run(project, host=args.host, port=args.port, workers=args.workers,
                      query_timeout=args.timeout, dev=args.dev, **settings) or EXIT_OK

@@ -12,6 +12,11 @@ then the environment, then explicit arguments (the CLI's flags).
     KOPRU_RESULT_CACHE_BYTES answer cache per worker, 0 = off     (64 MiB)
     KOPRU_WORKERS            gunicorn worker processes            (2 × cores)
     KOPRU_HOST / KOPRU_PORT  where `kopru serve` listens          (127.0.0.1:8080)
+    KOPRU_STORE_URL          serve from this remote SPARQL store  (none: the embedded store)
+                             (its base URL or query endpoint; see server/remote_store.py)
+    KOPRU_STORE_USER / KOPRU_STORE_PASSWORD   HTTP basic credentials for the remote store
+    KOPRU_STORE_UPDATE_URL / KOPRU_STORE_GSP_URL   its update / Graph Store endpoints (push)
+    KOPRU_STORE_PUSH_TIMEOUT seconds per request of `kopru build --push` (600)
 
 Standard library only: imported on the warm-start path.
 """
@@ -54,6 +59,7 @@ class Config:
     result_cache_bytes: int = 64 << 20   # per worker; answers are cached per build (0: off)
     host: str = "127.0.0.1"
     port: int = 8080
+    store_url: str | None = None         # a remote SPARQL store (None: the embedded store)
     dev: bool = False
     # Extra Flask settings (tests: TESTING=True, …).
     flask: dict = field(default_factory=dict)
@@ -73,6 +79,11 @@ class Config:
         if self.store_path is not None:
             return Path(self.store_path)
         return self.resolved_state_dir / "current"
+
+    @property
+    def remote(self) -> bool:
+        """Whether the graph is served from a remote SPARQL store."""
+        return bool(self.store_url)
 
     @property
     def federation_enabled(self) -> bool:
@@ -111,6 +122,8 @@ class Config:
                     raise ValueError(f"{ENV_PREFIX}{name}={raw!r} is not a valid number") from None
         if get("HOST"):
             values["host"] = get("HOST")
+        if get("STORE_URL"):
+            values["store_url"] = get("STORE_URL").strip()
         if (ENV_PREFIX + "SERVICE_ALLOWLIST") in env:
             values["service_allowlist"] = parse_allowlist(get("SERVICE_ALLOWLIST"))
 
@@ -147,6 +160,8 @@ class Config:
             raise ValueError("the result cache size cannot be negative")
         if self.workers <= 0:
             raise ValueError("the number of workers must be positive")
+        if self.store_url is not None and not self.store_url.startswith(("http://", "https://")):
+            raise ValueError(f"the store URL {self.store_url!r} is not an http(s) URL")
         for url in self.service_allowlist:
             if "://" not in url:
                 raise ValueError(f"SERVICE allowlist entry {url!r} is not an absolute IRI")

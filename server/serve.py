@@ -3,7 +3,9 @@
 
     run(project, host, port, workers, query_timeout, dev)
 
-is what `kopru serve` calls once the store is built. Under gunicorn every
+is what `kopru serve` calls once the store is built (or, with
+store_url, to serve a remote SPARQL store: then the workers have no query
+children; a query is an HTTP request to the store with the same deadline). Under gunicorn every
 worker is a sync worker with its own pool of query children (see
 executor.py), so a query that runs into the timeout ties up one worker for
 at most the timeout while the others keep answering. SIGTERM stops the
@@ -43,7 +45,9 @@ def run(project=".", host: str | None = None, port: int | None = None, workers: 
                              query_timeout=query_timeout, dev=dev or None, **settings)
     setup_logging()
     log = logging.getLogger("kopru.serve")
-    if not config.resolved_store_path.exists():
+    if config.remote:
+        _check_remote(config, log)
+    elif not config.resolved_store_path.exists():
         log.warning("no store at %s yet: queries answer 503 until `kopru build` has run",
                     config.resolved_store_path)
     allow = ", ".join(config.service_allowlist) or "off"
@@ -54,6 +58,29 @@ def run(project=".", host: str | None = None, port: int | None = None, workers: 
     if config.dev:
         return _run_dev(config)
     return _run_gunicorn(config)
+
+
+def _check_remote(config: Config, log) -> None:
+    """Say which remote store is served and what it holds (never fatal:
+    the server answers 503 until the store does, then recovers)."""
+    from server.remote_store import Endpoints, RemoteStore
+
+    endpoints = Endpoints.from_url(config.store_url)
+    store = RemoteStore(endpoints, timeout=min(config.query_timeout, 5.0))
+    try:
+        meta = store.meta()
+    except Exception as e:                       # noqa: BLE001
+        log.warning("%s: queries and pages answer 503 until it does",
+                    getattr(e, "message", None) or e)
+        return
+    finally:
+        store.close()
+    if meta.get("version"):
+        log.info("serving the remote SPARQL store at %s (build %s, pushed %s)", endpoints.display,
+                 (meta.get("hash") or "?")[:16], meta.get("pushedAt", "?"))
+    else:
+        log.warning("the SPARQL store at %s holds no pushed Köprü build yet "
+                    "(run `kopru build --push URL`)", endpoints.display)
 
 
 def _bind(host: str, port: int) -> str:
@@ -160,11 +187,14 @@ def main(argv=None) -> int:
     p.add_argument("--service-allowlist", default=None,
                    help="comma-separated SERVICE endpoints; '' turns federation off")
     p.add_argument("--store", default=None, help="store directory (default <state>/current)")
+    p.add_argument("--store-url", default=None,
+                   help="serve from a remote SPARQL store (env KOPRU_STORE_URL)")
     p.add_argument("--dev", action="store_true", help="Flask's development server")
     a = p.parse_args(argv)
     return run(a.project, a.host, a.port, a.workers, a.timeout, a.dev,
                result_limit=a.result_limit, max_query_bytes=a.max_query_bytes,
-               service_allowlist=a.service_allowlist, store_path=a.store)
+               service_allowlist=a.service_allowlist, store_path=a.store,
+               store_url=a.store_url)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ same types with `pyoxigraph.parse_query_results` / `pyoxigraph.parse`.
 
 Back ends here: `EmbeddedStore` (pyoxigraph on disk, the default; readers in
 several processes open it read-only at once) and `MemoryStore`
-(pyoxigraph in memory). A remote SPARQL 1.1 store implements the same four
-methods (see issue 5).
+(pyoxigraph in memory). A remote SPARQL 1.1 store over HTTP implements the
+same four methods: `server.remote_store.RemoteStore` (filled by
+`kopru build --push`, server/push.py; served by `kopru serve --store URL`).
 
 On disk, a project's state directory looks like:
 

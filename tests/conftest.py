@@ -8,6 +8,11 @@ Session fixtures:
     built_project   (project root, state dir): the shipped project built once.
     kopru_server    a `kopru serve` process on a free loopback port (default
                     args), over the built shipped project.
+    remote_kopru_server   the same, served from a real `oxigraph serve` process
+                    (PyPI's oxigraph) filled by `kopru build --push`
+                    (`.oxigraph` is the OxigraphServer).
+    any_kopru_server      parametrized ["embedded", "remote"]: the endpoint and
+                    page tests that use it run against both stores.
 
 Function fixtures:
     tiny_project    a small self-contained project in a temp dir (its own
@@ -20,6 +25,11 @@ Helpers:
     run_kopru(*args, cwd=None, env=None, input=None) -> CompletedProcess
     kopru_env(**extra) -> dict   the environment for kopru subprocesses
     free_port() -> int
+    OxigraphServer(root)            a real `oxigraph serve` (start/stop/restart)
+    serve_tiny_on(kind, project, state, *args, **env) -> ServerProcess
+                                    `kopru serve` over a built project, from the
+                                    embedded store or (kind "remote") from an
+                                    Oxigraph server the build is pushed to
 """
 
 from __future__ import annotations
@@ -291,3 +301,123 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     import shutil
 
     shutil.rmtree(_SESSION_STATE, ignore_errors=True)
+
+
+# --- remote stores: a real Oxigraph server ------------------------------------------
+
+STORE_KINDS = ("embedded", "remote")
+
+
+def oxigraph_binary() -> str:
+    import shutil
+
+    exe = Path(sys.executable).with_name("oxigraph")
+    found = str(exe) if exe.exists() else shutil.which("oxigraph")
+    if not found:
+        pytest.fail("the `oxigraph` command is missing: pip install 'oxigraph>=0.5,<0.6' "
+                    "(it is in the test extra)")
+    return found
+
+
+class OxigraphServer:
+    """`oxigraph serve --location ROOT/db --bind 127.0.0.1:PORT`: a real
+    read-write SPARQL store. stop() and start() again keep the port and
+    the data (a store that goes away and comes back)."""
+
+    def __init__(self, root: str | os.PathLike[str], port: int | None = None) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.root / "oxigraph.log"
+
+    def start(self, timeout: float = 30) -> "OxigraphServer":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [oxigraph_binary(), "serve", "--location", str(self.root / "db"),
+             "--bind", f"127.0.0.1:{self.port}"],
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        probe = self.url + "/query?query=ASK%7B%7D"
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(probe, timeout=2):
+                    return self
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("oxigraph serve did not start: "
+                                       + self.log_path.read_text(errors="replace"))
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+    def restart(self) -> "OxigraphServer":
+        self.stop()
+        return self.start()
+
+    def __enter__(self) -> "OxigraphServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def push_build(project: str | os.PathLike[str], state: str | os.PathLike[str],
+               store_url: str, *extra: str) -> subprocess.CompletedProcess:
+    """`kopru --project P build --push URL` with the project's state dir."""
+    r = run_kopru("--project", project, "build", "--push", store_url, *extra,
+                  env=kopru_env(KOPRU_STATE_DIR=str(state)))
+    assert r.returncode == 0, r.stderr + r.stdout
+    return r
+
+
+def serve_tiny_on(kind: str, project, state, *args: str, store: OxigraphServer | None = None,
+                  **env: str) -> ServerProcess:
+    """`kopru serve` over a built project: from its embedded store, or
+    (kind "remote") from `store`, an Oxigraph server the build was pushed to."""
+    if kind == "remote":
+        assert store is not None
+        args = ("--store", store.url, *args)
+    return start_kopru_server(*args, project=project,
+                              env=kopru_env(KOPRU_STATE_DIR=str(state), **env))
+
+
+@pytest.fixture(scope="session")
+def shipped_oxigraph(built_project, tmp_path_factory) -> OxigraphServer:
+    """An Oxigraph server holding the shipped project (pushed once)."""
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-shipped")).start()
+    try:
+        push_build(REPO_ROOT, built_project[1], server.url)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def remote_kopru_server(shipped_oxigraph) -> ServerProcess:
+    server = start_kopru_server("--store", shipped_oxigraph.url)
+    server.oxigraph = shipped_oxigraph
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session", params=STORE_KINDS)
+def any_kopru_server(request) -> ServerProcess:
+    """The shipped project served from the embedded store, then from a
+    real Oxigraph server (the same tests run against both)."""
+    if request.param == "embedded":
+        return request.getfixturevalue("kopru_server")
+    return request.getfixturevalue("remote_kopru_server")

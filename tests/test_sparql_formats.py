@@ -1,5 +1,8 @@
 """Result formats of /sparql, each parsed back; content negotiation; the
-result-size cap and how truncation is announced."""
+result-size cap and how truncation is announced.
+
+Every test runs twice: against the embedded store, and against a real
+Oxigraph server the same build was pushed to (`kopru serve --store URL`)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from test_sparql_protocol import ID, http, start_server, tiny_server_project
+from conftest import STORE_KINDS, OxigraphServer, push_build, serve_tiny_on
+from test_sparql_protocol import ID, http, tiny_server_project
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SELECT_LABELS = (f"SELECT ?s ?label WHERE {{ ?s <{RDFS_LABEL}> ?label }} ORDER BY ?s ?label")
@@ -22,15 +26,33 @@ def built(tmp_path_factory):
     return tiny_server_project(tmp_path_factory.mktemp("sparql-formats"))
 
 
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def store_kind(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def url(built):
-    with start_server(*built) as s:
+def remote(built, tmp_path_factory):
+    """A real Oxigraph server holding the pushed build."""
+    with OxigraphServer(tmp_path_factory.mktemp("oxigraph-formats")) as store:
+        push_build(*built, store.url)
+        yield store
+
+
+@pytest.fixture(scope="module")
+def store(request, store_kind):
+    return request.getfixturevalue("remote") if store_kind == "remote" else None
+
+
+@pytest.fixture(scope="module")
+def url(built, store_kind, store):
+    with serve_tiny_on(store_kind, *built, store=store) as s:
         yield s.sparql_url
 
 
 @pytest.fixture(scope="module")
-def capped_url(built):
-    with start_server(*built, KOPRU_RESULT_LIMIT="5") as s:
+def capped_url(built, store_kind, store):
+    with serve_tiny_on(store_kind, *built, store=store, KOPRU_RESULT_LIMIT="5") as s:
         yield s.sparql_url
 
 

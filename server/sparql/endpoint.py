@@ -1,7 +1,10 @@
 """The /sparql blueprint: SPARQL 1.1 Protocol, service description, query UI.
 
 Per query: read the request (protocol.py) → guard it (guard.py) → choose the
-answer's format (negotiation.py) → run it in the killable executor → answer.
+answer's format (negotiation.py) → run it in the killable executor (or, with
+a remote store, send it there with a deadline: server/remote_store.py) → answer.
+The guard runs first whatever the store: a remote store never sees a query
+the embedded one would refuse.
 Every query is logged on one line with its status and duration.
 """
 
@@ -99,12 +102,12 @@ def sparql():
             dg, ng = ns.DEFAULT_GRAPHS, None
         executor = _executor()
         cache = _cache()
-        key = None
+        key = answer = None
         if cache is not None and analysis.deterministic and not analysis.services:
-            key = (executor._target(), query, _tuple(dg), _tuple(ng), fmt)
-            answer = cache.get(key)
-        else:
-            answer = None
+            target = executor._target()      # None: the store's content has no version
+            if target is not None:
+                key = (target, query, _tuple(dg), _tuple(ng), fmt)
+                answer = cache.get(key)
         try:
             if answer is None:
                 answer = executor.run(query, fmt, dg, ng)
@@ -126,6 +129,9 @@ def sparql():
             return error(status, e.message if status != 502 else
                          f"A federated SERVICE call failed: {e.message}")
         except ExecutorError as e:
+            if getattr(e, "status", None):    # a remote store: down (503) or failing (502)
+                status = e.status
+                return error(status, e.message, {"Retry-After": "5"})
             status = 503
             return error(503, f"The query engine is unavailable: {e}")
         if answer.format != fmt:          # the form was guessed wrong: say what was sent
@@ -211,6 +217,8 @@ def _graph_counts():
     try:
         key = ex._target()
     except Exception:
+        return None
+    if key is None:                      # a remote store without a pushed version
         return None
     if key in _counts_cache:
         return _counts_cache[key]
