@@ -1,17 +1,19 @@
-"""The killable query executor.
+"""The killable query executor for a threaded server: child processes.
 
 pyoxigraph's `Store.query` cannot be interrupted — not by a signal, not from
 another thread — so a query timeout that really stops the work needs the
-query to run in a process that can be killed. Each server process (each
-gunicorn worker) keeps a small pool of child processes. A child opens the
+query to run in a process that can be killed. Under gunicorn that process
+is the sync worker itself (server/query_thread.py); where one process serves
+many requests at once (the development server, tests' in-process apps) each
+server process keeps a small pool of child processes instead. A child opens the
 store read-only once, then answers requests over a pipe until it is killed
 or the pipe closes:
 
     parent → child   u32 length + JSON {"q", "dg", "ng", "f", "limit"}
     child → parent   u32 header length + u32 body length + JSON header + body
 
-The child runs the query *and* serializes the answer (pyoxigraph's native
-serializers), so only bytes cross the pipe. When the deadline passes, the
+The child runs the query *and* serializes the answer (server/engine.py,
+pyoxigraph's native serializers), so only bytes cross the pipe. When the deadline passes, the
 parent SIGKILLs the child, starts a fresh one in the background and raises
 QueryTimeout; the worker is free again at once.
 
@@ -34,6 +36,8 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+
+from server.engine import syntax_message as _syntax_message  # noqa: F401 — remote_store uses it
 
 _LEN = struct.Struct("!I")
 _LEN2 = struct.Struct("!II")
@@ -311,58 +315,6 @@ def _read_exact(fd: int, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-class _Budget:
-    """A write target that refuses to grow past `limit` bytes."""
-
-    __slots__ = ("parts", "size", "limit")
-
-    def __init__(self, limit: int):
-        self.parts = []
-        self.size = 0
-        self.limit = limit
-
-    def write(self, b) -> int:
-        self.size += len(b)
-        if self.size > self.limit:
-            raise _TooBig()
-        self.parts.append(bytes(b))
-        return len(b)
-
-    def flush(self) -> None:
-        pass
-
-    def getvalue(self) -> bytes:
-        return b"".join(self.parts)
-
-
-class _TooBig(Exception):
-    pass
-
-
-def _syntax_message(query: str, raw: str) -> str:
-    """Make pyoxigraph's 'error at L:C: expected …' readable."""
-    import re
-
-    m = re.match(r"error at (\d+):(\d+): (.*)", raw, re.DOTALL)
-    if not m:
-        return f"SPARQL syntax error: {raw}"
-    line, col, rest = int(m.group(1)), int(m.group(2)), m.group(3)
-    rest = re.sub(r"\[[^\]]*'\\u\{[^\]]*\]", "a letter", rest)   # unicode classes
-    rest = re.sub(r"\[\s*'0'\s*\.\.=\s*'9'\s*\]", "a digit", rest)
-    rest = rest.replace("[_]", "a name").replace("\n", " ")
-    rest = re.sub(r"\s+", " ", rest).strip()
-    if len(rest) > 400:
-        rest = rest[:400] + " …"
-    lines = query.splitlines() or [""]
-    text = lines[line - 1] if 0 < line <= len(lines) else ""
-    pointer = ""
-    if text:
-        shown = text if len(text) <= 200 else text[max(0, col - 100):col + 100]
-        offset = col - 1 if len(text) <= 200 else min(col - 1, 100)
-        pointer = f"\n  {shown}\n  {' ' * max(offset, 0)}^"
-    return f"SPARQL syntax error at line {line}, column {col}: {rest}{pointer}"
-
-
 def _child_main(store_path: str) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)       # the parent decides
@@ -371,82 +323,9 @@ def _child_main(store_path: str) -> None:
     os.dup2(2, 1)
     in_fd = 0
 
-    import itertools
+    from server.engine import Engine
 
-    import pyoxigraph as ox
-
-    from server.namespaces import PREFIXES
-    from server.sparql import results as R
-
-    # A built store directory holds the database in db/ (server/store.py's
-    # layout); a bare Oxigraph database directory works too.
-    db = os.path.join(store_path, "db")
-    store = ox.Store.read_only(db if os.path.isdir(db) else store_path)
-    nodes: dict[str, ox.NamedNode] = {}
-
-    def graphs(names):
-        if names is None:
-            return None
-        out = []
-        for n in names:
-            node = nodes.get(n)
-            if node is None:
-                node = nodes[n] = ox.NamedNode(n)
-            out.append(node)
-        return out
-
-    result_formats = {k: getattr(ox.QueryResultsFormat, k.upper()) for k in ("json", "xml", "csv", "tsv")}
-    graph_formats = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
-                     "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML}
-    budget_bytes = int(os.environ.get("KOPRU_EXECUTOR_BUDGET", 64 << 20))
-
-    def run(req):
-        q = req["q"]
-        fmt = req["f"]
-        limit = req["limit"]
-        kwargs = {}
-        if req["dg"] is not None:
-            kwargs["default_graph"] = graphs(req["dg"])
-        if req["ng"] is not None:
-            kwargs["named_graphs"] = graphs(req["ng"])
-        res = store.query(q, **kwargs)
-        if isinstance(res, ox.QueryBoolean):
-            f = fmt if fmt in result_formats else "json"
-            return {"kind": "boolean", "format": f}, res.serialize(format=result_formats[f])
-        if isinstance(res, ox.QueryTriples):
-            f = fmt if fmt in graph_formats else "ttl"
-            counted = 0
-
-            def counting(it):
-                nonlocal counted
-                for t in it:
-                    counted += 1
-                    yield t
-            body = ox.serialize(counting(itertools.islice(res, limit)), format=graph_formats[f],
-                                prefixes=PREFIXES if f in ("ttl", "rdfxml") else None)
-            truncated = counted >= limit and next(res, None) is not None
-            return {"kind": "graph", "format": f, "truncated": truncated, "rows": counted}, body
-        # SELECT: native serialization first; if there are too many rows,
-        # run again and write the first `limit` rows ourselves.
-        f = fmt if fmt in result_formats else "json"
-        variables = [v.value for v in res.variables]
-        target = _Budget(budget_bytes)
-        try:
-            res.serialize(target, format=result_formats[f])
-            body = target.getvalue()
-            rows = None
-            if len(body) >= limit * R.MIN_ROW_BYTES[f] or f in ("xml", "tsv"):
-                rows = R.count_rows(f, body)
-            if rows is None or rows <= limit:
-                return {"kind": "results", "format": f, "rows": rows}, body
-        except _TooBig:
-            pass
-        target = None
-        res = store.query(q, **kwargs)
-        first = list(itertools.islice(res, limit))
-        more = next(res, None) is not None
-        body = R.SERIALIZERS[f](variables, first, limit, more)
-        return {"kind": "results", "format": f, "truncated": more, "rows": len(first)}, body
+    engine = Engine(store_path)
 
     while True:
         head = _read_exact(in_fd, 4)
@@ -456,18 +335,7 @@ def _child_main(store_path: str) -> None:
         data = _read_exact(in_fd, n)
         if data is None:
             return
-        req = json.loads(data)
-        try:
-            header, body = run(req)
-            header["ok"] = True
-        except SyntaxError as e:
-            header, body = {"ok": False, "category": "syntax",
-                            "message": _syntax_message(req["q"], str(e))}, b""
-        except OSError as e:
-            header, body = {"ok": False, "category": "io", "message": str(e)}, b""
-        except Exception as e:                      # noqa: BLE001 — report, keep serving
-            header, body = {"ok": False, "category": "engine",
-                            "message": f"{type(e).__name__}: {e}"}, b""
+        header, body = engine.answer(json.loads(data))
         hb = json.dumps(header).encode()
         out = _LEN2.pack(len(hb), len(body)) + hb + body
         view = memoryview(out)

@@ -4,7 +4,7 @@
     503 {"status": "unavailable", "store": …, "triples": null, "error": "…"}
 
 Every call asks the store something (a query through the same path user
-queries take: the executor's child for the embedded store, an HTTP request
+queries take: the worker's query thread for the embedded store, an HTTP request
 for a remote one), with a short deadline. The triple count (Köprü's four
 graphs) is cached per build, so a health check stays cheap on a big graph.
 """

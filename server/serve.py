@@ -4,13 +4,15 @@
     run(project, host, port, workers, query_timeout, dev)
 
 is what `kopru serve` calls once the store is built (or, with
-store_url, to serve a remote SPARQL store: then the workers have no query
-children; a query is an HTTP request to the store with the same deadline). Under gunicorn every
-worker is a sync worker with its own pool of query children (see
-executor.py), so a query that runs into the timeout ties up one worker for
-at most the timeout while the others keep answering. SIGTERM stops the
-server gracefully (requests in flight finish), SIGINT (Ctrl-C) at once;
-the query children go with their workers.
+store_url, to serve a remote SPARQL store: then a query is an HTTP request
+to the store with the same deadline). Under gunicorn every worker is a sync
+worker that runs queries in its own query thread (query_thread.py): a query
+that runs into the timeout ties up one worker for at most the timeout, is
+answered 503, and then that worker exits (stopping the query) and the
+arbiter forks a fresh one, while the others keep answering. The development
+server is threaded, so there each query runs in a killable child process
+instead (executor.py). SIGTERM stops the server gracefully (requests in
+flight finish), SIGINT (Ctrl-C) at once.
 
 `python -m server.serve --project DIR --port N …` runs it without the CLI.
 """
@@ -121,7 +123,7 @@ def _run_gunicorn(config: Config) -> int:
                 "workers": c.workers,
                 "worker_class": "sync",
                 # gunicorn's own watchdog only catches a wedged worker; the
-                # query timeout is enforced by the executor, well before it.
+                # query timeout is enforced by the query thread, well before it.
                 "timeout": int(max(30, c.query_timeout * 2 + 10)),
                 "graceful_timeout": int(max(10, c.query_timeout + 5)),
                 "limit_request_line": 0 if request_line > 8190 else request_line,
@@ -131,7 +133,8 @@ def _run_gunicorn(config: Config) -> int:
                 "proc_name": "kopru",
                 "post_worker_init": _post_worker_init,
                 # Load the app once in the arbiter: a broken app fails at start,
-                # with one clear error, instead of in every worker.
+                # with one clear error, instead of in every worker; and a worker
+                # that ends after a timeout is replaced by a quick fork.
                 "preload_app": True,
                 "worker_exit": _worker_exit,
             }
@@ -141,7 +144,17 @@ def _run_gunicorn(config: Config) -> int:
                 self.cfg.set(key, value)
 
         def load(self):
-            return create_app(self.kopru_config)
+            app = create_app(self.kopru_config)
+            if not self.kopru_config.remote:
+                # A sync worker serves one request at a time, so a runaway
+                # query can be stopped by ending its worker: queries run in a
+                # thread of the worker, no child process (query_thread.py).
+                from server.query_thread import ThreadExecutor
+
+                c = self.kopru_config
+                app.extensions["kopru.executor"] = ThreadExecutor(
+                    c.resolved_store_path, c.query_timeout, c.result_limit)
+            return app
 
     from gunicorn.errors import HaltServer
 
