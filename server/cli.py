@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -529,6 +530,22 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
+def _build_in_child(project) -> bool:
+    """Bring the store up to date in a separate process, printing its progress
+    or its report; True when the store is current.
+
+    Not in this process: the build opens RocksDB (through pyoxigraph), whose
+    background threads do not survive the fork into gunicorn workers — a worker
+    forked from a process that built would hang at exit until it is killed."""
+    from server.build import is_current
+
+    if is_current(project, project.input_hash()):
+        return True
+    r = subprocess.run([sys.executable, "-m", "server", "--project", str(project.root), "build"],
+                       stdin=subprocess.DEVNULL)
+    return r.returncode == EXIT_OK
+
+
 def cmd_serve(args) -> int:
     from server.store import current_store_dir, read_manifest
 
@@ -536,11 +553,8 @@ def cmd_serve(args) -> int:
     store_url = args.store or os.environ.get("KOPRU_STORE_URL") or None
     if store_url and not store_url.startswith(("http://", "https://")):
         raise UserError(f"--store takes the http(s) URL of a SPARQL store, not {store_url!r}")
-    try:
-        if not store_url:     # a remote store is filled by `kopru build --push`: no build here
-            _ensure_built(project)
-    except _pipeline_errors() as e:
-        _print_pipeline_error(e)
+    # A remote store is filled by `kopru build --push`: no build here.
+    if not store_url and not _build_in_child(project):
         previous = current_store_dir(project)
         if previous is None:
             return EXIT_FAIL

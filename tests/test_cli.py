@@ -299,3 +299,22 @@ def test_serve_flags_set_the_limits(tiny_project):
             urllib.request.urlopen(f"{server.url}/sparql?{service}", timeout=30)
         assert err.value.code in (400, 403)
         assert "federation is turned off" in err.value.read().decode()
+
+
+def test_serve_after_a_build_shuts_down_cleanly(tiny_project, tmp_path):
+    """`kopru serve` that had to build first still stops cleanly on SIGTERM:
+    every worker exits by itself, none has to be killed by gunicorn (a worker
+    forked from a process that had opened the store would hang at exit)."""
+    env = kopru_env(KOPRU_STATE_DIR=str(tmp_path / "state"))  # nothing built yet
+    # --timeout 100 gives gunicorn a 105 s grace period: a hung worker keeps the
+    # master alive past stop()'s 60 s wait, and stop() then has to kill it (-9).
+    server = start_kopru_server("--timeout", "100", "--workers", "2", project=tiny_project,
+                                env=env)
+    try:
+        with urllib.request.urlopen(f"{server.url}/sparql?query=ASK%7B%7D", timeout=30) as r:
+            assert r.status == 200
+    finally:
+        code = server.stop(timeout=60)
+    log = server.stderr()
+    assert "building" in log
+    assert code == 0 and "SIGKILL" not in log, log[-2000:]
