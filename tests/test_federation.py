@@ -4,19 +4,16 @@ allowlist is ever contacted."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, oxigraph_binary
 from test_sparql_protocol import ID, http, start_server, tiny_server_project
 
 WIKIDATA_TTL = """\
@@ -46,22 +43,13 @@ SELECT ?entity ?wikidata ?name ?capital WHERE {
 """
 
 
-def _oxigraph_binary() -> str:
-    exe = Path(sys.executable).with_name("oxigraph")
-    found = str(exe) if exe.exists() else shutil.which("oxigraph")
-    if not found:
-        pytest.fail("the `oxigraph` command is missing: pip install 'oxigraph>=0.5,<0.6' "
-                    "(it is in the test extra)")
-    return found
-
-
 @pytest.fixture(scope="module")
 def wikidata_like(tmp_path_factory):
     """A real `oxigraph serve-read-only` holding a few Wikidata-style triples."""
     root = tmp_path_factory.mktemp("oxigraph-wikidata")
     data = root / "data.ttl"
     data.write_text(WIKIDATA_TTL, encoding="utf-8")
-    exe = _oxigraph_binary()
+    exe = oxigraph_binary()
     subprocess.run([exe, "load", "--location", str(root / "db"), "--file", str(data)],
                    check=True, capture_output=True, timeout=120)
     port = free_port()
