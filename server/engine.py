@@ -17,6 +17,27 @@ from __future__ import annotations
 
 import os
 import re
+import time
+
+
+class StoreLink:
+    """The store directory a path points at (usually the `<state>/current`
+    link that builds swap), resolved again at most once a second so that a
+    rebuild is picked up without a stat() on every query."""
+
+    __slots__ = ("path", "_resolved", "_checked")
+
+    def __init__(self, path: str):
+        self.path = path
+        self._resolved: str | None = None
+        self._checked = 0.0
+
+    def resolve(self) -> str:
+        now = time.monotonic()
+        if self._resolved is None or now - self._checked > 1.0:
+            self._resolved = os.path.realpath(self.path)
+            self._checked = now
+        return self._resolved
 
 
 class _Budget:

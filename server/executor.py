@@ -37,6 +37,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from server.engine import StoreLink
 from server.engine import syntax_message as _syntax_message  # noqa: F401 — remote_store uses it
 
 _LEN = struct.Struct("!I")
@@ -188,18 +189,13 @@ class Executor:
         self._slots = threading.BoundedSemaphore(max_children)
         self._pid = os.getpid()
         self._idle: list[_Child] = []
-        self._resolved = None
-        self._checked = 0.0
+        self._link = StoreLink(self.store_path)
 
     # -- pool management -------------------------------------------------
 
     def _target(self) -> str:
         """Resolved store directory, re-checked at most once a second."""
-        now = time.monotonic()
-        if self._resolved is None or now - self._checked > 1.0:
-            self._resolved = os.path.realpath(self.store_path)
-            self._checked = now
-        return self._resolved
+        return self._link.resolve()
 
     def _reset_after_fork(self) -> None:
         # Children of the parent process are not ours to use (or kill).

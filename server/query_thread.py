@@ -27,6 +27,7 @@ import queue
 import threading
 import time
 
+from server.engine import StoreLink
 from server.executor import Answer, ExecutorError, QueryError, QueryTimeout
 
 log = logging.getLogger("kopru.query")
@@ -50,8 +51,7 @@ class ThreadExecutor:
         self.store_path = str(store_path)
         self.timeout = float(timeout)
         self.result_limit = int(result_limit)
-        self._resolved = None
-        self._checked = 0.0
+        self._link = StoreLink(self.store_path)
         self._pid = None
         self._jobs: queue.SimpleQueue | None = None
         self._lock = threading.Lock()      # one query at a time through the thread
@@ -59,11 +59,7 @@ class ThreadExecutor:
 
     def _target(self) -> str:
         """Resolved store directory, re-checked at most once a second."""
-        now = time.monotonic()
-        if self._resolved is None or now - self._checked > 1.0:
-            self._resolved = os.path.realpath(self.store_path)
-            self._checked = now
-        return self._resolved
+        return self._link.resolve()
 
     def _queue(self) -> queue.SimpleQueue:
         if self._pid != os.getpid():       # first use in this (forked) process
