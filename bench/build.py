@@ -77,9 +77,9 @@ def cold_builds(project: Path, reps: int) -> dict[bool, dict[str, list[float]]]:
 
 
 def closure_only(project: Path, reps: int, baseline: bool) -> dict[str, list[float]]:
-    from server.infer import infer
-    from server.parse import parse_project
-    from server.project import Project
+    from server.reasoning.infer import infer
+    from server.pipeline.parse import parse_project
+    from server.pipeline.project import Project
 
     parsed = parse_project(Project(project))
     _ = (parsed.data_graph, parsed.ontology_graph)
@@ -98,9 +98,9 @@ def closure_only(project: Path, reps: int, baseline: bool) -> dict[str, list[flo
 
 
 def warm_starts(project: Path, reps: int) -> dict[str, list[float]]:
-    from server.build import build
-    from server.project import Project
-    from server.store import open_current
+    from server.pipeline.build import build
+    from server.pipeline.project import Project
+    from server.stores.embedded import open_current
 
     out: dict[str, list[float]] = {"process": [], "build": [], "open+query": []}
     with tempfile.TemporaryDirectory(prefix="kopru-bench-") as state:

@@ -154,7 +154,7 @@ def run_python(port: int, path: str, duration: float, connections: int,
 
 def in_process(state_dir: Path, project: str, pages: list[tuple[str, str]]) -> dict:
     """{path: (first request ms, warm p50 ms)} with Flask's test client."""
-    from server.app import create_app
+    from server.web.app import create_app
     from server.config import Config
 
     app = create_app(Config(project_root=Path(project), state_dir=state_dir))

@@ -143,9 +143,9 @@ def manifest(state: str) -> dict:
 def closure_child(project: str, engine: str) -> None:
     import resource
 
-    from server.infer import infer, infer_oxigraph
-    from server.parse import parse_project
-    from server.project import Project
+    from server.reasoning.infer import infer, infer_oxigraph
+    from server.pipeline.parse import parse_project
+    from server.pipeline.project import Project
 
     parsed = parse_project(Project(project))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -153,7 +153,7 @@ def closure_child(project: str, engine: str) -> None:
     if engine == "incremental":
         import pyoxigraph as ox
 
-        from server.reason import Closure
+        from server.reasoning.fast import Closure
 
         c = Closure(parsed.triples("ontology"), parsed.triples("graph"))
         full = time.perf_counter() - t0
@@ -402,7 +402,7 @@ def shacl_on_oxigraph(parsed) -> tuple[set, dict]:
     data + ontology, by SPARQL on Oxigraph; and timings."""
     import pyoxigraph as ox
 
-    from server.validate import resolve_sparql_targets
+    from server.pipeline.validate import resolve_sparql_targets
 
     timings = {}
     t0 = time.perf_counter()
@@ -415,7 +415,7 @@ def shacl_on_oxigraph(parsed) -> tuple[set, dict]:
     from pyshacl.rdfutil.inoculate import inoculate
     from rdflib import Graph
 
-    from server.parse import to_oxigraph_term
+    from server.terms import to_oxigraph_term
 
     mixed = inoculate(Graph(), parsed.ontology_graph)
     store = ox.Store()
@@ -452,9 +452,9 @@ def shacl_on_oxigraph(parsed) -> tuple[set, dict]:
 
 
 def shacl_probe(project: Path, with_pyshacl: bool) -> dict:
-    from server.parse import parse_project
-    from server.project import Project
-    from server.validate import validate
+    from server.pipeline.parse import parse_project
+    from server.pipeline.project import Project
+    from server.pipeline.validate import validate
 
     parsed = parse_project(Project(project))
     found, t = shacl_on_oxigraph(parsed)

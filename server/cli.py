@@ -7,6 +7,8 @@
     kopru [--project DIR] serve [--host H] [--port P] [--workers N] [--timeout S] [--dev]
                                 [--store URL]
 
+Settings: server/config.py (flags win over KOPRU_* variables).
+
 Exit status: 0 success, 1 the data or query is wrong (report printed),
 2 wrong usage (unknown option, not a project), 130 interrupted.
 User errors never print a Python traceback.
@@ -20,24 +22,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server import __version__
+from server import __version__, formats
+from server.errors import KopruError, UserError, sparql_syntax_message
+from server.terms import used_prefixes
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
-EXPORT_FORMATS = {  # name → (pyoxigraph RdfFormat attribute, file extensions)
-    "ttl": ("TURTLE", (".ttl",)),
-    "nt": ("N_TRIPLES", (".nt",)),
-    "jsonld": ("JSON_LD", (".jsonld", ".json")),
-    "trig": ("TRIG", (".trig",)),
-}
-
-
-class UserError(Exception):
-    """A mistake of the user's: printed as `kopru: error: …`, exit 2."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
+EXPORT_FORMATS = {f.name: f for f in (formats.TURTLE, formats.N_TRIPLES, formats.JSON_LD,
+                                      formats.TRIG)}
 
 
 # --- argument parsing --------------------------------------------------------------
@@ -113,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", parents=[common],
                        help="serve the SPARQL endpoint and pages",
                        description="Build if needed, then serve the graph over HTTP "
-                                   "(gunicorn; Flask's debug server with --dev).")
+                                   "with gunicorn.")
     # Defaults live in server/config.py so that KOPRU_* environment variables apply
     # whenever a flag is not given.
     s.add_argument("--host", help="address to listen on (default 127.0.0.1, env KOPRU_HOST)")
@@ -129,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="comma-separated SERVICE endpoints a query may reach; '' turns "
                         "federation off (default: Wikidata and DBpedia, env KOPRU_SERVICE_ALLOWLIST)")
     s.add_argument("--dev", action="store_true",
-                   help="development mode: Flask's debug server with reloading")
+                   help="development mode: one worker that reloads when the code changes")
     s.add_argument("--store", metavar="URL", default=None,
                    help="serve from the remote SPARQL store at URL (filled by `kopru build "
                         "--push URL`) instead of the embedded one (env KOPRU_STORE_URL)")
@@ -176,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except UserError as e:
         print(f"kopru: error: {e}", file=sys.stderr)
-        return e.code
+        return e.exit_code
     except KeyboardInterrupt:
         print("kopru: interrupted", file=sys.stderr)
         return 130
@@ -186,24 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return EXIT_OK
-    except _pipeline_errors() as e:
-        _print_pipeline_error(e)
+    except KopruError as e:
+        _print_error(e)
         return EXIT_FAIL
 
 
-def _pipeline_errors() -> tuple[type[BaseException], ...]:
-    from server.build import BuildError
-    from server.parse import TurtleSyntaxError
-    from server.queries import QueryFileError
-    from server.store import StoreNotBuilt
-    from server.validate import ShapesError
-
-    return (BuildError, TurtleSyntaxError, QueryFileError, StoreNotBuilt, ShapesError)
-
-
-def _print_pipeline_error(e: BaseException) -> None:
-    from server.build import InconsistentGraph, ValidationFailed
-    from server.parse import TurtleSyntaxError
+def _print_error(e: KopruError) -> None:
+    from server.errors import InconsistentGraph, TurtleSyntaxError, ValidationFailed
 
     if isinstance(e, TurtleSyntaxError):
         n = len(e.errors)
@@ -220,13 +201,9 @@ def _print_pipeline_error(e: BaseException) -> None:
 
 
 def _project(args):
-    from server.project import Project, ProjectError
+    from server.pipeline.project import Project
 
-    root = args.project if args.project is not None else os.getcwd()
-    try:
-        return Project(root)
-    except ProjectError as e:
-        raise UserError(str(e)) from None
+    return Project(args.project if args.project is not None else os.getcwd())
 
 
 def _progress(step: str, seconds: float, detail: str) -> None:
@@ -235,7 +212,7 @@ def _progress(step: str, seconds: float, detail: str) -> None:
 
 def _ensure_built(project, *, quiet: bool = False):
     """Build if the store is missing or stale; progress on stderr."""
-    from server.build import build, is_current
+    from server.pipeline.build import build, is_current
 
     h = project.input_hash()
     if is_current(project, h):
@@ -249,8 +226,8 @@ def _ensure_built(project, *, quiet: bool = False):
 
 
 def cmd_validate(args) -> int:
-    from server.parse import parse_project
-    from server.validate import validate
+    from server.pipeline.parse import parse_project
+    from server.pipeline.validate import validate
 
     project = _project(args)
     parsed = parse_project(project)  # TurtleSyntaxError → main prints it
@@ -265,7 +242,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from server.build import build
+    from server.pipeline.build import build
 
     project = _project(args)
     endpoints = _push_endpoints(args) if args.push else None
@@ -286,7 +263,7 @@ def cmd_build(args) -> int:
 
 
 def _push_endpoints(args):
-    from server.remote_store import Endpoints
+    from server.stores.http import Endpoints
 
     try:
         return Endpoints.from_url(args.push, update_url=args.update_url, gsp_url=args.gsp_url)
@@ -295,17 +272,12 @@ def _push_endpoints(args):
 
 
 def _push(store_dir, endpoints, force: bool) -> int:
-    from server.push import PUSH_TIMEOUT, PushError, push_store_dir
+    from server.errors import PushError
+    from server.stores.push import push_store_dir
 
-    raw = os.environ.get("KOPRU_STORE_PUSH_TIMEOUT")
-    try:
-        timeout = float(raw) if raw else PUSH_TIMEOUT
-    except ValueError:
-        raise UserError(f"KOPRU_STORE_PUSH_TIMEOUT={raw!r} is not a number") from None
     print(f"kopru: pushing to {endpoints.display}", file=sys.stderr)
     try:
-        pushed = push_store_dir(store_dir, endpoints, force=force, timeout=timeout,
-                                progress=_progress)
+        pushed = push_store_dir(store_dir, endpoints, force=force, progress=_progress)
     except PushError as e:
         print(f"kopru: error: the push to {endpoints.display} failed: {e}\n"
               "The store still holds the previous version.", file=sys.stderr)
@@ -323,7 +295,7 @@ def _push(store_dir, endpoints, force: bool) -> int:
 
 
 def _read_query_arg(project, text: str) -> str:
-    from server.queries import find_query, load_query
+    from server.pipeline.gallery import find_query
 
     if text == "-":
         return sys.stdin.read()
@@ -344,13 +316,12 @@ def _read_query_arg(project, text: str) -> str:
             return q.text
         raise UserError(f"{text!r} is neither a SPARQL query nor the name of a query in "
                         f"{project.queries_dir} (nor a .rq file)")
-    _ = load_query  # (files are read above; kept for symmetry)
     return text
 
 
 def cmd_query(args) -> int:
     from server.namespaces import PREFIXES
-    from server.store import open_current
+    from server.stores.state import open_current
 
     project = _project(args)
     sparql = _read_query_arg(project, args.query)
@@ -359,7 +330,7 @@ def cmd_query(args) -> int:
     try:
         result = store.query(sparql, prefixes=PREFIXES)
     except SyntaxError as e:
-        print(f"kopru: query error: {_short_query_error(str(e), sparql)}", file=sys.stderr)
+        print(f"kopru: {sparql_syntax_message(sparql, str(e))}", file=sys.stderr)
         return EXIT_FAIL
     except OSError as e:
         print(f"kopru: query failed: {e}", file=sys.stderr)
@@ -367,39 +338,6 @@ def cmd_query(args) -> int:
     sys.stdout.write(render_result(result, args.format, prefixes=PREFIXES))
     sys.stdout.flush()
     return EXIT_OK
-
-
-def _short_query_error(msg: str, sparql: str) -> str:
-    """Oxigraph's parser lists every token it expected; keep it readable
-    and show where the error is."""
-    import re
-
-    m = re.match(r"error at (\d+):(\d+): (.*)", msg, re.S)
-    if not m:
-        return msg if len(msg) < 300 else msg[:300] + "…"
-    line, col, rest = int(m.group(1)), int(m.group(2)), m.group(3)
-    if len(rest) > 120:
-        rest = rest[:120].rsplit(",", 1)[0] + ", …"
-    lines = sparql.splitlines()
-    out = f"line {line}, column {col}: {rest}"
-    if 0 < line <= len(lines):
-        out += f"\n    {lines[line - 1]}\n    {' ' * (col - 1)}^"
-    return out
-
-
-def used_prefixes(terms, prefixes) -> dict[str, str]:
-    """The prefixes whose namespace some IRI among `terms` starts with."""
-    import pyoxigraph as ox
-
-    iris = set()
-    for t in terms:
-        for x in (t.subject, t.predicate, t.object, getattr(t, "graph_name", None)):
-            if isinstance(x, ox.NamedNode):
-                iris.add(x.value)
-            elif isinstance(x, ox.Literal):
-                iris.add(x.datatype.value)
-    return {p: ns for p, ns in (prefixes or {}).items()
-            if any(i.startswith(ns) and len(i) > len(ns) for i in iris)}
 
 
 # --- rendering query results -----------------------------------------------------------
@@ -446,7 +384,7 @@ def render_result(result, fmt: str, prefixes=None) -> str:
         rdf = {"table": ox.RdfFormat.TURTLE, "csv": ox.RdfFormat.N_TRIPLES,
                "json": ox.RdfFormat.JSON_LD}[fmt]
         return ox.serialize(triples, format=rdf,
-                            prefixes=used_prefixes(triples, prefixes) if fmt == "table"
+                            prefixes=used_prefixes(triples, prefixes or {}) if fmt == "table"
                             else None).decode()
     if fmt == "json":
         return result.serialize(format=ox.QueryResultsFormat.JSON).decode() + "\n"
@@ -486,17 +424,18 @@ def cmd_export(args) -> int:
 
     from server.namespaces import (GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY,
                                    PREFIXES)
-    from server.store import open_current
+    from server.stores.state import open_current
 
     fmt = args.format
     if fmt is None and args.output:
-        ext = Path(args.output).suffix.lower()
-        fmt = next((k for k, (_, exts) in EXPORT_FORMATS.items() if ext in exts), None)
+        ext = Path(args.output).suffix.lower().lstrip(".")
+        ext = {"json": "jsonld"}.get(ext, ext)
+        fmt = next((k for k, f in EXPORT_FORMATS.items() if f.extension == ext), None)
         if fmt is None:
             raise UserError(f"cannot tell the format from {args.output!r}: "
                             f"use --format {'|'.join(EXPORT_FORMATS)}")
     fmt = fmt or "ttl"
-    rdf_format = getattr(ox.RdfFormat, EXPORT_FORMATS[fmt][0])
+    rdf_format = EXPORT_FORMATS[fmt].ox
 
     project = _project(args)
     _ensure_built(project)
@@ -521,7 +460,8 @@ def cmd_export(args) -> int:
             tmp.write_bytes(data)
             os.replace(tmp, out)
         except OSError as e:
-            raise UserError(f"cannot write {args.output}: {e.strerror}", EXIT_FAIL) from None
+            raise UserError(f"cannot write {args.output}: {e.strerror}",
+                            exit_code=EXIT_FAIL) from None
         print(f"wrote {len(items)} {'quads' if fmt == 'trig' else 'triples'} to {out}",
               file=sys.stderr)
     else:
@@ -537,7 +477,7 @@ def _build_in_child(project) -> bool:
     Not in this process: the build opens RocksDB (through pyoxigraph), whose
     background threads do not survive the fork into gunicorn workers — a worker
     forked from a process that built would hang at exit until it is killed."""
-    from server.build import is_current
+    from server.pipeline.build import is_current
 
     if is_current(project, project.input_hash()):
         return True
@@ -547,35 +487,25 @@ def _build_in_child(project) -> bool:
 
 
 def cmd_serve(args) -> int:
-    from server.store import current_store_dir, read_manifest
+    from server.config import Config
+    from server.stores.state import current_store_dir, read_manifest
+    from server.web import serve
 
     project = _project(args)
-    store_url = args.store or os.environ.get("KOPRU_STORE_URL") or None
-    if store_url and not store_url.startswith(("http://", "https://")):
-        raise UserError(f"--store takes the http(s) URL of a SPARQL store, not {store_url!r}")
+    try:
+        config = Config.from_env(project=project, host=args.host, port=args.port,
+                                 workers=args.workers, query_timeout=args.timeout,
+                                 result_limit=args.result_limit,
+                                 service_allowlist=args.service_allowlist,
+                                 store_url=args.store, dev=args.dev or None)
+    except ValueError as e:
+        raise UserError(str(e)) from None
     # A remote store is filled by `kopru build --push`: no build here.
-    if not store_url and not _build_in_child(project):
+    if not config.remote and not _build_in_child(project):
         previous = current_store_dir(project)
         if previous is None:
             return EXIT_FAIL
         built = read_manifest(previous).get("built_at", "?")
         print(f"kopru: WARNING: serving the last good build (built {built}), not the "
               f"files as they are now: fix the errors above and restart.", file=sys.stderr)
-    import importlib
-
-    try:
-        serve = importlib.import_module("server.serve")
-    except ModuleNotFoundError as e:
-        if e.name == "server.serve":
-            raise UserError("the HTTP server is not installed (server/serve.py is missing)",
-                            EXIT_FAIL) from None
-        raise
-    settings = {}
-    if args.result_limit is not None:
-        settings["result_limit"] = args.result_limit
-    if args.service_allowlist is not None:
-        settings["service_allowlist"] = args.service_allowlist
-    if store_url:
-        settings["store_url"] = store_url
-    return serve.run(project, host=args.host, port=args.port, workers=args.workers,
-                     query_timeout=args.timeout, dev=args.dev, **settings) or EXIT_OK
+    return serve.run(config) or EXIT_OK

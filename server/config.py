@@ -1,22 +1,9 @@
-"""Configuration of the Köprü server: one dataclass, filled from defaults,
-then the environment, then explicit arguments (the CLI's flags).
+"""Köprü's settings: one dataclass, filled from the defaults, then the
+`KOPRU_*` environment variables, then explicit arguments (the CLI's flags).
 
-    KOPRU_PROJECT            project directory                    (.)
-    KOPRU_STATE_DIR          build state directory                (<project>/.kopru)
-    KOPRU_STORE              store directory to serve             (<state>/current)
-    KOPRU_QUERY_TIMEOUT      seconds a query may run              (10)
-    KOPRU_RESULT_LIMIT       most rows / triples in one answer    (10000)
-    KOPRU_MAX_QUERY_BYTES    largest query text accepted          (100000)
-    KOPRU_SERVICE_ALLOWLIST  comma-separated SERVICE endpoints;   (Wikidata, DBpedia)
-                             an empty value turns federation off
-    KOPRU_RESULT_CACHE_BYTES answer cache per worker, 0 = off     (64 MiB)
-    KOPRU_WORKERS            gunicorn worker processes            (2 × cores)
-    KOPRU_HOST / KOPRU_PORT  where `kopru serve` listens          (127.0.0.1:8080)
-    KOPRU_STORE_URL          serve from this remote SPARQL store  (none: the embedded store)
-                             (its base URL or query endpoint; see server/remote_store.py)
-    KOPRU_STORE_USER / KOPRU_STORE_PASSWORD   HTTP basic credentials for the remote store
-    KOPRU_STORE_UPDATE_URL / KOPRU_STORE_GSP_URL   its update / Graph Store endpoints (push)
-    KOPRU_STORE_PUSH_TIMEOUT seconds per request of `kopru build --push` (600)
+`SETTINGS` is the one table of environment variables; the README's
+"Configuration" section lists the same table (a test checks that it does),
+and every other document links to it. No other module reads `KOPRU_*`.
 
 Standard library only: imported on the warm-start path.
 """
@@ -24,15 +11,15 @@ Standard library only: imported on the warm-start path.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
 DEFAULT_SERVICE_ALLOWLIST = (
     "https://query.wikidata.org/sparql",
     "https://dbpedia.org/sparql",
 )
-
-ENV_PREFIX = "KOPRU_"
+REASONERS = ("fast", "owlrl", "exact")
 
 
 def parse_allowlist(value: str | None) -> tuple[str, ...]:
@@ -46,12 +33,87 @@ def default_workers() -> int:
     return max(2, 2 * (os.cpu_count() or 1))
 
 
+def _path(text: str) -> Path:
+    return Path(text).expanduser().resolve()
+
+
+def _flag(text: str) -> bool:
+    if text.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected 1 or 0")
+
+
+def _reasoner(text: str) -> str:
+    if text not in REASONERS:
+        raise ValueError(f"expected one of {', '.join(REASONERS)}")
+    return text
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str                          # the environment variable
+    field: str                        # the Config field it sets
+    parse: Callable[[str], Any]
+    default: str                      # the default, as the README states it
+    meaning: str
+    flag: str = ""                    # the CLI flag that overrides it, if any
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("KOPRU_PROJECT", "project_root", _path, "the current directory",
+            "the project directory (ontology/, graph/, queries/)", "--project"),
+    Setting("KOPRU_STATE_DIR", "state_dir", _path, "`<project>/.kopru`",
+            "where builds are kept: embedded stores, the `current` link, the build lock"),
+    Setting("KOPRU_STORE", "store_path", _path, "`<state>/current`",
+            "the embedded store directory to serve (rarely needed)"),
+    Setting("KOPRU_HOST", "host", str, "`127.0.0.1`", "the address `kopru serve` listens on",
+            "--host"),
+    Setting("KOPRU_PORT", "port", int, "`8080`", "the port `kopru serve` listens on", "--port"),
+    Setting("KOPRU_WORKERS", "workers", int, "2 × cores", "gunicorn worker processes",
+            "--workers"),
+    Setting("KOPRU_QUERY_TIMEOUT", "query_timeout", float, "`10`",
+            "seconds a query may run before it is stopped (503)", "--timeout"),
+    Setting("KOPRU_RESULT_LIMIT", "result_limit", int, "`10000`",
+            "most rows or triples in one answer; longer answers are cut and say so",
+            "--result-limit"),
+    Setting("KOPRU_MAX_QUERY_BYTES", "max_query_bytes", int, "`100000`",
+            "largest query text accepted (413 above)"),
+    Setting("KOPRU_SERVICE_ALLOWLIST", "service_allowlist", parse_allowlist,
+            "Wikidata and DBpedia endpoints",
+            "comma-separated endpoints `SERVICE` may call; empty turns federation off",
+            "--service-allowlist"),
+    Setting("KOPRU_RESULT_CACHE_BYTES", "result_cache_bytes", int, "64 MiB",
+            "answer cache per worker, kept until the next build; `0` turns it off"),
+    Setting("KOPRU_STORE_URL", "store_url", str.strip, "none: the embedded store",
+            "serve from this remote SPARQL store: its base URL or query endpoint",
+            "--store"),
+    Setting("KOPRU_STORE_USER", "store_user", str, "none",
+            "HTTP basic user name for the remote store (serve and push)"),
+    Setting("KOPRU_STORE_PASSWORD", "store_password", str, "none",
+            "HTTP basic password for the remote store (serve and push)"),
+    Setting("KOPRU_STORE_UPDATE_URL", "store_update_url", str, "`<store>/update`",
+            "the remote store's SPARQL Update endpoint (push)", "--update-url"),
+    Setting("KOPRU_STORE_GSP_URL", "store_gsp_url", str, "`<store>/store`",
+            "the remote store's Graph Store Protocol endpoint (push)", "--gsp-url"),
+    Setting("KOPRU_STORE_PUSH_TIMEOUT", "push_timeout", float, "`600`",
+            "seconds each request of a push may take"),
+    Setting("KOPRU_STORE_PUSH_GRACE", "push_grace", float, "`15`",
+            "seconds a push keeps the previous version for queries still using it"),
+    Setting("KOPRU_REASONER", "reasoner", _reasoner, "`fast`",
+            "the build's OWL RL engine: `fast`, `owlrl` (tuned owlrl) or `exact` (plain owlrl)"),
+    Setting("KOPRU_PARALLEL", "parallel_build", _flag, "`1`",
+            "`0` runs the build's closure in-process instead of beside validation"),
+)
+
+
 @dataclass(frozen=True)
 class Config:
     project_root: Path = field(default_factory=Path.cwd)
     state_dir: Path | None = None        # None → <project>/.kopru
     store_path: Path | None = None       # None → <state>/current
-    query_timeout: float = 10.0          # seconds; the query is killed after this
+    query_timeout: float = 10.0          # seconds; the query is stopped after this
     result_limit: int = 10_000           # rows (SELECT) or triples (CONSTRUCT/DESCRIBE)
     max_query_bytes: int = 100_000       # larger query texts → 413
     service_allowlist: tuple[str, ...] = DEFAULT_SERVICE_ALLOWLIST
@@ -60,18 +122,23 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     store_url: str | None = None         # a remote SPARQL store (None: the embedded store)
+    store_user: str | None = None
+    store_password: str | None = None
+    store_update_url: str | None = None
+    store_gsp_url: str | None = None
+    push_timeout: float = 600.0
+    push_grace: float = 15.0
+    reasoner: str = "fast"
+    parallel_build: bool = True
     dev: bool = False
     # Extra Flask settings (tests: TESTING=True, …).
     flask: dict = field(default_factory=dict)
-
-    # --- derived ------------------------------------------------------
 
     @property
     def resolved_state_dir(self) -> Path:
         if self.state_dir is not None:
             return Path(self.state_dir)
-        env = os.environ.get("KOPRU_STATE_DIR")
-        return Path(env).expanduser().resolve() if env else Path(self.project_root) / ".kopru"
+        return Path(self.project_root) / ".kopru"
 
     @property
     def resolved_store_path(self) -> Path:
@@ -85,62 +152,34 @@ class Config:
         """Whether the graph is served from a remote SPARQL store."""
         return bool(self.store_url)
 
-    @property
-    def federation_enabled(self) -> bool:
-        return bool(self.service_allowlist)
-
-    # --- construction ---------------------------------------------------
-
     @classmethod
-    def from_env(cls, environ: dict | None = None, **overrides) -> "Config":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
         """Defaults ← environment ← overrides (None values are ignored)."""
         env = os.environ if environ is None else environ
-        values: dict = {}
-
-        def get(name):
-            return env.get(ENV_PREFIX + name)
-
-        if get("PROJECT"):
-            values["project_root"] = Path(get("PROJECT")).expanduser().resolve()
-        if get("STATE_DIR"):
-            values["state_dir"] = Path(get("STATE_DIR")).expanduser().resolve()
-        if get("STORE"):
-            values["store_path"] = Path(get("STORE")).expanduser().resolve()
-        for key, name, conv in (
-            ("query_timeout", "QUERY_TIMEOUT", float),
-            ("result_limit", "RESULT_LIMIT", int),
-            ("max_query_bytes", "MAX_QUERY_BYTES", int),
-            ("workers", "WORKERS", int),
-            ("result_cache_bytes", "RESULT_CACHE_BYTES", int),
-            ("port", "PORT", int),
-        ):
-            raw = get(name)
-            if raw not in (None, ""):
-                try:
-                    values[key] = conv(raw)
-                except ValueError:
-                    raise ValueError(f"{ENV_PREFIX}{name}={raw!r} is not a valid number") from None
-        if get("HOST"):
-            values["host"] = get("HOST")
-        if get("STORE_URL"):
-            values["store_url"] = get("STORE_URL").strip()
-        if (ENV_PREFIX + "SERVICE_ALLOWLIST") in env:
-            values["service_allowlist"] = parse_allowlist(get("SERVICE_ALLOWLIST"))
-
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            raw = env.get(s.env)
+            if raw is None or (raw == "" and s.env != "KOPRU_SERVICE_ALLOWLIST"):
+                continue
+            try:
+                values[s.field] = s.parse(raw)
+            except ValueError as e:
+                raise ValueError(f"{s.env}={raw!r} is not valid: {e}") from None
+        known = {f.name for f in fields(cls)}
         for key, value in overrides.items():
             if value is None:
                 continue
-            if key == "project" or key == "project_root":
-                # A server.project.Project knows its state dir (env included).
+            if key in ("project", "project_root"):
+                # A Project knows its state dir (its own override included).
                 if getattr(value, "state_dir", None) is not None and "state_dir" not in overrides:
                     values["state_dir"] = Path(value.state_dir)
-                key, value = "project_root", _project_root(value)
-            elif key == "service_allowlist" and isinstance(value, str):
-                value = parse_allowlist(value)
+                key, value = "project_root", _path(str(getattr(value, "root", value)))
             elif key == "service_allowlist":
-                value = tuple(value)
+                value = parse_allowlist(value) if isinstance(value, str) else tuple(value)
             elif key in ("state_dir", "store_path"):
                 value = Path(value)
+            if key not in known:
+                raise TypeError(f"unknown setting {key!r}")
             values[key] = value
         config = cls(**values)
         config.check()
@@ -160,6 +199,8 @@ class Config:
             raise ValueError("the result cache size cannot be negative")
         if self.workers <= 0:
             raise ValueError("the number of workers must be positive")
+        if self.push_timeout <= 0 or self.push_grace < 0:
+            raise ValueError("the push timeout must be positive and its grace not negative")
         if self.store_url is not None and not self.store_url.startswith(("http://", "https://")):
             raise ValueError(f"the store URL {self.store_url!r} is not an http(s) URL")
         for url in self.service_allowlist:
@@ -167,7 +208,6 @@ class Config:
                 raise ValueError(f"SERVICE allowlist entry {url!r} is not an absolute IRI")
 
 
-def _project_root(value) -> Path:
-    """Accept a path or a server.project.Project."""
-    root = getattr(value, "root", value)
-    return Path(root).expanduser().resolve()
+def settings(environ: Mapping[str, str] | None = None) -> Config:
+    """The settings the environment gives (for code that has no Config handed in)."""
+    return Config.from_env(environ)

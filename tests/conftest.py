@@ -84,6 +84,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for(predicate, timeout: float, what: str, every: float = 0.1):
+    """Poll `predicate()` until it is true and return its value; fail the
+    test naming `what` if it is not within `timeout` s. A hang detector:
+    give it a generous deadline, never a performance bound."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what} after {timeout:g} s")
+        time.sleep(every)
+
+
 class ServerProcess:
     """A running `kopru serve` subprocess."""
 
@@ -281,8 +295,8 @@ def state_dir() -> Path:
 def built_project(state_dir: Path) -> tuple[Path, Path]:
     """Build the shipped project once per session into the session state dir
     (KOPRU_STATE_DIR points there for this process and its subprocesses)."""
-    from server.build import build
-    from server.project import Project
+    from server.pipeline.build import build
+    from server.pipeline.project import Project
 
     build(Project(REPO_ROOT, state_dir=state_dir))
     return REPO_ROOT, state_dir

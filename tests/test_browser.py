@@ -20,7 +20,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from browser import DESKTOP, PHONE, Browser, unavailable
 
 WAIT = 15  # seconds: an upper bound; every wait returns as soon as it is met

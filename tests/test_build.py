@@ -14,14 +14,29 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from server.build import InconsistentGraph, ValidationFailed, build, is_current
-from server.namespaces import (GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY,
-                               GRAPH_SHAPES, ID, KOP)
-from server.parse import TurtleSyntaxError, parse_project
-from server.project import Project, ProjectError
-from server.queries import QueryFileError, load_queries
-from server.store import MemoryStore, Store, current_store_dir, open_current
-from server.validate import validate
+from server.errors import (
+    InconsistentGraph,
+    ProjectError,
+    QueryFileError,
+    TurtleSyntaxError,
+    ValidationFailed,
+)
+from server.namespaces import (
+    GRAPH_ASSERTED,
+    GRAPH_ENTAILED,
+    GRAPH_ONTOLOGY,
+    GRAPH_SHAPES,
+    ID,
+    KOP,
+)
+from server.pipeline.build import build, is_current
+from server.pipeline.gallery import load_queries
+from server.pipeline.parse import parse_project
+from server.pipeline.project import Project
+from server.pipeline.validate import validate
+from server.stores.embedded import MemoryStore
+from server.stores.interface import Store
+from server.stores.state import current_store_dir, open_current, read_manifest
 
 PREFIXES = """\
 @prefix kop: <https://w3id.org/kopru/ontology#> .
@@ -174,7 +189,7 @@ def test_violation_stops_build_and_old_store_stays_current(tiny_project):
     assert sorted(p.stores_dir.iterdir()) == stores_before
     assert not is_current(p)
     with open_current(p) as store:
-        assert store.manifest["hash"] == good.hash
+        assert read_manifest(store.path)["hash"] == good.hash
         assert not ask(store, "ASK { id:lonely-pact ?p ?o }")
         assert ask(store, "ASK { id:pact kop:party id:albania }")
 
@@ -195,7 +210,7 @@ def test_entailed_graph_is_clean_and_useful(tiny_project):
     from rdflib import Literal, URIRef
     from rdflib.namespace import OWL, RDF, RDFS
 
-    from server.infer import infer
+    from server.reasoning.infer import infer
 
     parsed = parse_project(Project(tiny_project))
     result = infer(parsed)
@@ -239,7 +254,7 @@ id:x kop:note id:tirana .
 def test_fast_closure_equals_owlrl(tiny_project, extra):
     """Köprü's closure (inert triples kept out of owlrl, no eq-ref) gives
     exactly the entailed graph of owlrl's plain DeductiveClosure."""
-    from server.infer import infer
+    from server.reasoning.infer import infer
 
     if extra:
         (tiny_project / "graph" / "same.ttl").write_text(extra)
@@ -258,7 +273,7 @@ def test_fast_closure_equals_owlrl(tiny_project, extra):
 
 
 def test_fast_closure_equals_owlrl_on_shipped_project(repo_root):
-    from server.infer import infer
+    from server.reasoning.infer import infer
 
     parsed = parse_project(Project(repo_root))
     fast, exact = infer(parsed), infer(parsed, exact=True)
@@ -313,7 +328,7 @@ def test_warm_start_skips_work(tiny_project):
     assert set(warm.timings) == {"hash", "total"}   # no parse, validate, closure, load
     assert is_current(p)
     # a fresh process does not import rdflib/pyshacl/owlrl on the warm path
-    code = ("import sys; from server.project import Project; from server.build import build;"
+    code = ("import sys; from server.pipeline.project import Project; from server.pipeline.build import build;"
             f"r = build(Project({str(tiny_project)!r})); assert r.skipped;"
             "heavy = [m for m in ('rdflib', 'pyshacl', 'owlrl') if m in sys.modules];"
             "print(heavy)")
@@ -356,7 +371,7 @@ def test_changing_a_file_changes_hash_and_rebuilds(tiny_project):
 def test_readers_in_several_processes(tiny_project):
     p = Project(tiny_project)
     build(p)
-    code = ("from server.project import Project; from server.store import open_current;"
+    code = ("from server.pipeline.project import Project; from server.stores.state import open_current;"
             f"s = open_current(Project({str(tiny_project)!r}));"
             "print(bool(s.query('ASK { ?s ?p ?o }')))")
     with open_current(p) as mine:

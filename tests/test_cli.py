@@ -12,8 +12,8 @@ import urllib.request
 
 import pyoxigraph as ox
 import pytest
-
 from conftest import REPO_ROOT, kopru_env, run_kopru, start_kopru_server
+
 from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, ID, KOP
 
 SUBCOMMANDS = ("validate", "build", "query", "export", "serve")
@@ -200,7 +200,8 @@ def test_query_json_ask_construct(tiny_project):
 def test_query_errors(tiny_project):
     r = kopru(tiny_project, "query", "SELECT * WHERE { ?s ?p }")
     assert r.returncode == 1
-    assert "kopru: query error: line 1, column " in r.stderr
+    assert "kopru: SPARQL syntax error at line 1, column 25: " in r.stderr
+    assert "SELECT * WHERE { ?s ?p }\n" + " " * 26 + "^" in r.stderr
     no_traceback(r)
     r = kopru(tiny_project, "query", "no-such-query")
     assert r.returncode == 2 and "neither a SPARQL query nor the name of a query" in r.stderr

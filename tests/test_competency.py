@@ -23,7 +23,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from competency_expected import EXPECTED, check, rows_of
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"

@@ -12,7 +12,6 @@ import urllib.parse
 import urllib.request
 
 import pytest
-
 from conftest import free_port, oxigraph_binary
 from test_sparql_protocol import ID, http, start_server, tiny_server_project
 

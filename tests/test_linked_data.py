@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 import rdflib
-
 from conftest import REPO_ROOT, kopru_env, start_kopru_server
 
 ID = "https://w3id.org/kopru/id/"

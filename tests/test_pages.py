@@ -11,7 +11,6 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from test_linked_data import fixture_server, get
 
 
@@ -314,8 +313,8 @@ def test_turkish_money_and_views(kopru_server):
 
 
 def test_every_ui_string_has_a_turkish_translation():
-    from server.pages import entity, ontology_docs, routes_site
-    from server.pages.labels import UI_TR
+    from server.web.pages import entity, ontology_docs, routes_site
+    from server.web.pages.labels import UI_TR
 
     templates = Path(__file__).resolve().parent.parent / "server" / "templates"
     keys = set()
@@ -340,7 +339,7 @@ def test_ontology_words_every_property_from_both_sides():
     import rdflib
     from rdflib.namespace import OWL, RDF, RDFS
 
-    from server.pages.render import EXTERNAL_INVERSE_LABELS
+    from server.web.pages.render import EXTERNAL_INVERSE_LABELS
 
     root = Path(__file__).resolve().parent.parent / "ontology"
     g = rdflib.Graph()

@@ -23,8 +23,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from server.parse import parse_project, to_rdflib_graph
-from server.project import Project
+from server.pipeline.parse import parse_project
+from server.pipeline.project import Project
+from server.terms import to_rdflib_graph
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
@@ -39,7 +40,7 @@ ALLOWED_MISSING: set = set()
 
 
 def _compare(parsed):
-    from server.infer import infer
+    from server.reasoning.infer import infer
 
     fast = infer(parsed, engine="fast")
     exact = infer(parsed, exact=True)
@@ -58,7 +59,7 @@ def test_fast_equals_owlrl_on_shipped_graph(repo_root):
 
 
 def test_default_engine_is_fast_and_selectable(repo_root, monkeypatch):
-    from server.infer import infer_oxigraph
+    from server.reasoning.infer import infer_oxigraph
 
     parsed = parse_project(Project(repo_root))
     monkeypatch.delenv("KOPRU_REASONER", raising=False)
@@ -131,7 +132,7 @@ def _owlrl(onto: list, data: list):
     import owlrl
     from rdflib import Graph
 
-    from server.infer import filter_entailed
+    from server.reasoning.infer import filter_entailed
 
     ontology, asserted = to_rdflib_graph(onto), to_rdflib_graph(data)
     work = Graph()
@@ -146,7 +147,7 @@ def _owlrl(onto: list, data: list):
 
 
 def _same_as_owlrl(onto_ttl: str, data_ttl: str):
-    from server.reason import materialise
+    from server.reasoning.fast import materialise
 
     onto, data = _triples(onto_ttl), _triples(data_ttl)
     ref, ref_errors = _owlrl(onto, data)
@@ -249,8 +250,8 @@ def test_construct_same_as_owlrl(name):
     "[] a owl:AllDifferent ; owl:members ( :a :b ) .",
 ])
 def test_unsupported_construct_falls_back_to_owlrl(tmp_path, axiom):
-    from server.infer import infer_oxigraph
-    from server.reason import Unsupported, materialise
+    from server.reasoning.fast import Unsupported, materialise
+    from server.reasoning.infer import infer_oxigraph
 
     with pytest.raises(Unsupported, match="does not implement"):
         materialise(_triples(axiom), [])
@@ -265,7 +266,7 @@ def test_unsupported_construct_falls_back_to_owlrl(tmp_path, axiom):
 
 def test_adding_a_file_continues_the_fixpoint(repo_root):
     """Closure.add(file) gives the closure of everything, without redoing it."""
-    from server.reason import Closure, materialise
+    from server.reasoning.fast import Closure, materialise
 
     parsed = parse_project(Project(repo_root))
     files = parsed.by_role("graph")
@@ -286,7 +287,7 @@ def test_adding_a_file_continues_the_fixpoint(repo_root):
 
 
 def test_adding_entailed_or_schema_triples(tmp_path):
-    from server.reason import Closure, materialise
+    from server.reasoning.fast import Closure, materialise
 
     onto = _triples(":B rdfs:subClassOf :A . :p rdfs:domain :B .")
     data = _triples(":x :p :y .")

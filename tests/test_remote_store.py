@@ -17,11 +17,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from conftest import (REPO_ROOT, OxigraphServer, free_port, kopru_env, push_build, run_kopru,
-                      serve_tiny_on, start_kopru_server)
-from test_sparql_protocol import (ASSERTED, ENTAILED, ID, ONTOLOGY, SHAPES, http,
-                                  tiny_server_project)
+from conftest import (
+    REPO_ROOT,
+    OxigraphServer,
+    free_port,
+    kopru_env,
+    push_build,
+    run_kopru,
+    serve_tiny_on,
+    start_kopru_server,
+)
+from test_sparql_protocol import (
+    ASSERTED,
+    ENTAILED,
+    ID,
+    ONTOLOGY,
+    SHAPES,
+    http,
+    tiny_server_project,
+)
 
 ALL = (ASSERTED, ENTAILED, ONTOLOGY, SHAPES)
 META_GRAPH = "https://w3id.org/kopru/graph/meta"
@@ -296,8 +310,9 @@ def test_update_path_and_blank_nodes(tiny, tmp_path):
     and across two graphs)."""
     import pyoxigraph as ox
 
-    from server.push import push_store_dir
-    from server.remote_store import Endpoints, RemoteStore
+    from server.stores.http import Endpoints
+    from server.stores.push import push_store_dir, replace_graphs
+    from server.stores.remote import RemoteStore
 
     with OxigraphServer(tmp_path / "ox") as store:
         e = Endpoints.from_url(store.url, gsp_url=None)
@@ -315,8 +330,8 @@ def test_update_path_and_blank_nodes(tiny, tmp_path):
 
         b = ox.BlankNode()
         p, q = ox.NamedNode("urn:p"), ox.NamedNode("urn:q")
-        remote.load({ASSERTED: [ox.Triple(b, p, ox.Literal("x"))],
-                     ENTAILED: [ox.Triple(ox.NamedNode("urn:s"), q, b)]})
+        replace_graphs(remote, {ASSERTED: [ox.Triple(b, p, ox.Literal("x"))],
+                                ENTAILED: [ox.Triple(ox.NamedNode("urn:s"), q, b)]}, grace=0)
         rows = list(remote.query(f"SELECT ?b WHERE {{ GRAPH <{ASSERTED}> {{ ?b <urn:p> \"x\" }} "
                                  f"GRAPH <{ENTAILED}> {{ <urn:s> <urn:q> ?b }} }}"))
         assert len(rows) == 1 and isinstance(rows[0]["b"], ox.BlankNode)
@@ -353,8 +368,9 @@ def _variant_b(root: Path) -> tuple[Path, Path]:
 
 
 def test_readers_never_see_half_a_push(tiny, tmp_path):
-    from server.push import push_store_dir
-    from server.remote_store import Endpoints, RemoteStore
+    from server.stores.http import Endpoints
+    from server.stores.push import push_store_dir
+    from server.stores.remote import RemoteStore
 
     a_project, a_state = tiny
     b_project, b_state = _variant_b(tmp_path / "b")

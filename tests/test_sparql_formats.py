@@ -11,7 +11,6 @@ import io
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from conftest import STORE_KINDS, OxigraphServer, push_build, serve_tiny_on
 from test_sparql_protocol import ID, http, tiny_server_project
 

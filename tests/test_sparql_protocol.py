@@ -20,7 +20,6 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-
 from conftest import kopru_env, make_tiny_project, run_kopru, start_kopru_server
 
 # --- shared helpers -------------------------------------------------------------

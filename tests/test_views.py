@@ -16,7 +16,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO_ROOT, kopru_env, start_kopru_server
 from test_linked_data import get
 

@@ -1,0 +1,80 @@
+"""Every serialization format Köprü reads or writes: one table.
+
+Media type, file extension, W3C format IRI and label come from pyoxigraph's
+own `RdfFormat` / `QueryResultsFormat`; what Köprü adds is a short name (as
+in `format=json` or `--format ttl`), the kind of answer the format carries,
+and the other media types and names clients use for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pyoxigraph as ox
+
+RESULTS = "results"    # SELECT / ASK answers
+GRAPH = "graph"        # triples: CONSTRUCT / DESCRIBE answers, documents, dumps
+DATASET = "dataset"    # quads (named graphs kept)
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str                        # short name: format=…, --format …
+    ox: ox.RdfFormat | ox.QueryResultsFormat
+    kind: str                        # RESULTS, GRAPH or DATASET
+    also: tuple[str, ...] = ()       # other media types that mean this format
+
+    @property
+    def media_type(self) -> str:
+        """The canonical media type, without parameters."""
+        return self.ox.media_type.split(";")[0]
+
+    @property
+    def extension(self) -> str:
+        return self.ox.file_extension
+
+    @property
+    def iri(self) -> str:
+        return self.ox.iri
+
+    @property
+    def label(self) -> str:
+        return self.ox.name.replace("SPARQL Results in ", "SPARQL ")
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header to send (UTF-8 said where it is not implied)."""
+        return content_type(self.media_type)
+
+
+JSON = Format("json", ox.QueryResultsFormat.JSON, RESULTS, ("application/json",))
+XML = Format("xml", ox.QueryResultsFormat.XML, RESULTS, ("application/xml", "text/xml"))
+CSV = Format("csv", ox.QueryResultsFormat.CSV, RESULTS)
+TSV = Format("tsv", ox.QueryResultsFormat.TSV, RESULTS)
+TURTLE = Format("ttl", ox.RdfFormat.TURTLE, GRAPH, ("application/x-turtle", "text/n3"))
+N_TRIPLES = Format("nt", ox.RdfFormat.N_TRIPLES, GRAPH, ("text/plain",))
+JSON_LD = Format("jsonld", ox.RdfFormat.JSON_LD, GRAPH, ("application/json",))
+RDF_XML = Format("rdfxml", ox.RdfFormat.RDF_XML, GRAPH, ("application/xml", "text/xml"))
+TRIG = Format("trig", ox.RdfFormat.TRIG, DATASET)
+N_QUADS = Format("nq", ox.RdfFormat.N_QUADS, DATASET)
+
+RESULT_FORMATS = (JSON, XML, CSV, TSV)
+GRAPH_FORMATS = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
+ALL = (*RESULT_FORMATS, *GRAPH_FORMATS, TRIG, N_QUADS)
+BY_NAME = {f.name: f for f in ALL}
+BY_EXTENSION = {f.extension: f for f in ALL}
+
+
+def by_name(name: str) -> Format:
+    return BY_NAME[name]
+
+
+@lru_cache(maxsize=64)
+def content_type(media_type: str) -> str:
+    """Text formats (and XML) say their charset; JSON is UTF-8 by definition."""
+    if media_type.startswith("text/") or media_type in (
+            "application/n-triples", "application/n-quads", "application/trig",
+            "application/sparql-results+xml", "application/xml", "application/rdf+xml"):
+        return media_type + "; charset=utf-8"
+    return media_type

@@ -1,0 +1,290 @@
+"""The HTTP side of a remote SPARQL store: where its endpoints are, and a
+small HTTP/1.1 client (standard library only) with a deadline per request,
+keep-alive connections per thread, basic auth, and a one-second circuit
+breaker after connection failures.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import re
+import socket
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Mapping
+
+from server import __version__
+from server.config import settings
+
+CONNECT_TIMEOUT = 5.0                  # seconds to open a connection to the store
+BREAKER_SECONDS = 1.0                  # fail fast this long after a connection failure
+
+
+class HttpTimeout(Exception):
+    """No complete answer before the deadline."""
+
+
+class Unreachable(Exception):
+    """No connection to the store (refused, reset, DNS, …); the text says which."""
+
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The store's SPARQL endpoints. `url` may be the store's base URL
+    (Oxigraph server: http://host:7878; Fuseki: http://host:3030/ds) or its
+    query endpoint (…/query, …/sparql); the others are derived from it
+    unless given: <base>/query, <base>/update, <base>/store (Oxigraph's
+    Graph Store Protocol; Fuseki's is <base>/data)."""
+
+    query: str
+    update: str
+    gsp: str
+    gsp_given: bool = False
+    user: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str, update_url: str | None = None, gsp_url: str | None = None,
+                 user: str | None = None, password: str | None = None,
+                 environ: Mapping[str, str] | None = None) -> "Endpoints":
+        env = settings(environ)
+        url, url_user, url_password = _split_userinfo(url.strip())
+        u = urllib.parse.urlsplit(url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"not an http(s) URL of a SPARQL store: {url!r}")
+        path = u.path.rstrip("/")
+        last = path.rsplit("/", 1)[-1]
+        if last in ("query", "sparql"):
+            query = urllib.parse.urlunsplit((u.scheme, u.netloc, path, u.query, ""))
+            base = urllib.parse.urlunsplit((u.scheme, u.netloc, path.rsplit("/", 1)[0], "", ""))
+        else:
+            base = urllib.parse.urlunsplit((u.scheme, u.netloc, path, "", ""))
+            query = base + "/query"
+        update_url = update_url or env.store_update_url
+        gsp_url = gsp_url or env.store_gsp_url
+        if user is None:
+            user = env.store_user or url_user
+        if password is None:
+            password = env.store_password or url_password
+        return cls(query=query,
+                   update=_split_userinfo(update_url)[0] if update_url else base + "/update",
+                   gsp=_split_userinfo(gsp_url)[0] if gsp_url else base + "/store",
+                   gsp_given=bool(gsp_url), user=user or None, password=password or None)
+
+    @property
+    def display(self) -> str:
+        """The query endpoint, for messages (never with credentials)."""
+        return self.query
+
+
+def _split_userinfo(url: str) -> tuple[str, str | None, str | None]:
+    u = urllib.parse.urlsplit(url)
+    if "@" not in u.netloc:
+        return url, None, None
+    info, _, host = u.netloc.rpartition("@")
+    user, _, password = info.partition(":")
+    clean = urllib.parse.urlunsplit((u.scheme, host, u.path, u.query, u.fragment))
+    return (clean, urllib.parse.unquote(user) or None,
+            urllib.parse.unquote(password) if password else None)
+
+
+
+@dataclass
+class Reply:
+    status: int
+    reason: str
+    content_type: str          # media type, lower case, without parameters
+    body: bytes
+    truncated: bool = False    # the line cap was reached (more was on its way)
+    lines: int = 0             # newline-terminated lines kept (when capped)
+    server: str = ""           # the Server header (Oxigraph server is recognised by it)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class HttpClient:
+    """A tiny HTTP/1.1 client (standard library only) with a total deadline
+    per request, keep-alive connections per thread, basic auth, and a
+    one-second circuit breaker after connection failures."""
+
+    def __init__(self, endpoints: Endpoints, connect_timeout: float = CONNECT_TIMEOUT):
+        self.endpoints = endpoints
+        self.connect_timeout = connect_timeout
+        self.headers = {"User-Agent": f"kopru/{__version__}"}
+        if endpoints.user is not None:
+            token = f"{endpoints.user}:{endpoints.password or ''}".encode("utf-8")
+            self.headers["Authorization"] = "Basic " + base64.b64encode(token).decode("ascii")
+        self._local = threading.local()
+        self._pid = os.getpid()
+        self._down_until = 0.0
+        self._down_reason = ""
+
+    # connections ---------------------------------------------------------------
+
+    def _pool(self) -> dict:
+        if self._pid != os.getpid():          # forked: the parent's sockets are not ours
+            self._pid = os.getpid()
+            self._local = threading.local()
+            self._down_until = 0.0
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = {}
+        return pool
+
+    def _connect(self, key, deadline: float):
+        scheme, host, port = key
+        timeout = max(min(self.connect_timeout, deadline - time.monotonic()), 0.001)
+        cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+        conn = cls(host, port, timeout=timeout)
+        try:
+            conn.connect()
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            raise Unreachable(_describe(e)) from None
+        return conn
+
+    def close(self) -> None:
+        pool = getattr(self._local, "pool", None) or {}
+        for conn in pool.values():
+            conn.close()
+        pool.clear()
+
+    # requests ------------------------------------------------------------------
+
+    def request(self, method: str, url: str, body: bytes | None = None,
+                headers: Mapping[str, str] | None = None, *, timeout: float,
+                cap: int | None = None, reuse: bool = True) -> Reply:
+        """Send one request and read the whole answer (or its first `cap`
+        lines) within `timeout` seconds. Raises HttpTimeout or Unreachable."""
+        deadline = time.monotonic() + timeout
+        now = time.monotonic()
+        if now < self._down_until:
+            raise Unreachable(self._down_reason)
+        u = urllib.parse.urlsplit(url)
+        key = (u.scheme, u.hostname, u.port)
+        path = (u.path or "/") + ("?" + u.query if u.query else "")
+        all_headers = dict(self.headers)
+        all_headers.update(headers or {})
+        pool = self._pool()
+        for attempt in (0, 1):
+            conn = pool.pop(key, None) if reuse else None
+            fresh = conn is None
+            try:
+                if conn is None:
+                    conn = self._connect(key, deadline)
+                conn.sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                conn.request(method, path, body=body, headers=all_headers)
+                resp = conn.getresponse()
+                reply, keep = _read(resp, conn, deadline, cap)
+            except Unreachable as e:
+                self._down_until = time.monotonic() + BREAKER_SECONDS
+                self._down_reason = str(e)
+                raise
+            except (socket.timeout, TimeoutError):
+                conn.close()
+                if time.monotonic() >= deadline - 0.01:
+                    raise HttpTimeout() from None
+                raise Unreachable("the connection timed out") from None
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
+                    ConnectionAbortedError) as e:
+                conn.close()
+                if not fresh and attempt == 0:
+                    continue             # a keep-alive connection the store had closed
+                self._down_until = time.monotonic() + BREAKER_SECONDS
+                self._down_reason = _describe(e)
+                raise Unreachable(_describe(e)) from None
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                self._down_until = time.monotonic() + BREAKER_SECONDS
+                self._down_reason = _describe(e)
+                raise Unreachable(_describe(e)) from None
+            if keep and reuse:
+                pool[key] = conn
+            else:
+                conn.close()
+            return reply
+        raise Unreachable("the connection was closed")   # not reached
+
+
+def _read(resp, conn, deadline: float, cap: int | None) -> tuple[Reply, bool]:
+    reply, keep = _read_body(resp, conn, deadline, cap)
+    reply.server = resp.getheader("Server") or ""
+    return reply, keep
+
+
+def _read_body(resp, conn, deadline: float, cap: int | None) -> tuple[Reply, bool]:
+    ctype = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
+    chunks: list[bytes] = []
+    lines = 0
+    truncated = False
+    capped = cap is not None and 200 <= resp.status < 300
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout()
+        if conn.sock is not None:
+            conn.sock.settimeout(remaining)
+        data = resp.read1(1 << 16)
+        if not data:
+            break
+        if capped:
+            n = data.count(b"\n")
+            if lines + n >= cap:
+                # keep up to and including the cap-th newline; anything after it
+                # (now or later) means the answer has more
+                cut = -1
+                for _ in range(cap - lines):
+                    cut = data.index(b"\n", cut + 1)
+                chunks.append(data[:cut + 1])
+                lines = cap
+                rest = data[cut + 1:]
+                truncated = bool(rest) or _more(resp, conn, deadline)
+                if not truncated:
+                    resp.read()                 # nothing left: marks the answer complete
+                return Reply(resp.status, resp.reason, ctype, b"".join(chunks), truncated,
+                             lines), not truncated and not resp.will_close
+            lines += n
+        chunks.append(data)
+    chunks.append(resp.read())                  # b"": marks the answer complete
+    return (Reply(resp.status, resp.reason, ctype, b"".join(chunks), False, lines),
+            not resp.will_close)
+
+
+def _more(resp, conn, deadline: float) -> bool:
+    """Whether the answer goes on past what was read."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return True
+    if conn.sock is not None:
+        conn.sock.settimeout(remaining)
+    return bool(resp.read1(1))
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(e, socket.gaierror):
+        return f"cannot resolve the host name ({e.strerror or e})"
+    if isinstance(e, (socket.timeout, TimeoutError)):
+        return "no connection within the time limit"
+    if isinstance(e, http.client.RemoteDisconnected):
+        return "the store closed the connection"
+    if isinstance(e, ConnectionResetError):
+        return "the connection was reset"
+    text = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return text
+
+
+def message_of(reply: Reply, limit: int = 2000) -> str:
+    text = reply.text.strip()
+    if reply.content_type == "text/html":
+        text = re.sub(r"<[^>]+>", " ", text)
+        text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[:limit] + " …"

@@ -1,0 +1,113 @@
+"""The Flask application factory, `create_app(config)`: the executor, the
+build caches, every blueprint, the error handlers and CORS, in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
+
+from server.config import Config
+from server.errors import KopruError
+from server.web.caching import AnswerCache, BuildCache
+from server.web.negotiation import best_match
+
+# Headers a script on another origin may read from an answer.
+EXPOSED_HEADERS = "X-Kopru-Truncated, X-Kopru-Result-Limit, Content-Length"
+
+
+def create_app(config: Config | None = None, *, executor=None, **overrides) -> Flask:
+    """The app for `config` (default: the environment's). `executor`
+    replaces the default one (gunicorn workers pass theirs)."""
+    if config is None:
+        config = Config.from_env(**overrides)
+    elif overrides:
+        config = config.replace(**overrides)
+
+    app = Flask(__name__, template_folder="templates", static_folder="static")
+    app.config["KOPRU"] = config
+    # Form encoding can triple a query's size; the query text itself is
+    # checked against max_query_bytes by the endpoint.
+    app.config["MAX_CONTENT_LENGTH"] = config.max_query_bytes * 3 + 4096
+    app.config["JSON_AS_ASCII"] = False
+    app.config.update(config.flask)
+
+    executor = executor or default_executor(config)
+    app.extensions["kopru.executor"] = executor
+    app.extensions["kopru.cache"] = BuildCache(executor.version)
+    if config.result_cache_bytes > 0:
+        app.extensions["kopru.answers"] = AnswerCache(config.result_cache_bytes)
+
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    app.after_request(_cors)
+    logging.getLogger("kopru").setLevel(logging.INFO)
+    return app
+
+
+def default_executor(config: Config, *, exit_on_timeout: bool = False):
+    if config.remote:
+        from server.query.remote_executor import RemoteExecutor
+
+        return RemoteExecutor.from_config(config)
+    from server.query.thread_executor import ThreadExecutor
+
+    return ThreadExecutor(config.resolved_store_path, config.query_timeout, config.result_limit,
+                          exit_on_timeout=exit_on_timeout)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from server.web.health import bp as health_bp
+    from server.web.pages import bp as pages_bp
+    from server.web.sparql.endpoint import bp as sparql_bp
+
+    app.register_blueprint(sparql_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(pages_bp)
+
+
+def _cors(response: Response) -> Response:
+    """Everything Köprü serves is public and read-only: any origin may read it."""
+    response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    response.headers.setdefault("Access-Control-Expose-Headers", EXPOSED_HEADERS)
+    return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(KopruError)
+    def kopru_error(e: KopruError):
+        headers = {"Retry-After": str(e.retry_after)} if e.retry_after else {}
+        return error_response(e.status, e.message, headers)
+
+    @app.errorhandler(MethodNotAllowed)
+    def method_not_allowed(e: MethodNotAllowed):
+        allowed = ", ".join(sorted(m for m in (e.valid_methods or []) if m != "HEAD"))
+        return error_response(405, f"Method {request.method} is not allowed here; use "
+                                   f"{allowed}. (The SPARQL endpoint is read-only: queries "
+                                   "by GET or POST.)", {"Allow": ", ".join(e.valid_methods or [])})
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(e):
+        limit = app.config["KOPRU"].max_query_bytes
+        return error_response(413, f"The request is too large: queries may be at most "
+                                   f"{limit} bytes.")
+
+
+_TITLES = {400: "Bad request", 403: "Refused", 404: "Not found", 405: "Method not allowed",
+           406: "Not acceptable", 413: "Too large", 415: "Unsupported media type",
+           500: "Something went wrong", 502: "The store failed", 503: "Unavailable"}
+
+
+def error_response(status: int, message: str, headers: dict | None = None) -> Response:
+    """An error in what the client reads: a page for a browser, plain text
+    for everything else (SPARQL clients show it as it is)."""
+    best = best_match(("text/plain", "text/html"), request.headers.get("Accept"))
+    if best == "text/html":
+        body = render_template("error.html", status=status, message=message,
+                               title=_TITLES.get(status, "Error"))
+        return Response(body, status=status, content_type="text/html; charset=utf-8",
+                        headers=headers)
+    return Response(message.rstrip("\n") + "\n", status=status,
+                    content_type="text/plain; charset=utf-8", headers=headers)

@@ -1,0 +1,171 @@
+"""Dereferenceable IRIs: /id/<slug>, /source/article, /ontology.
+
+Entity IRIs name things (Albania, an agreement), not documents, so
+/id/<slug> answers 303 See Other to the document that describes the thing
+in the format the client prefers (W3C "Cool URIs for the Semantic Web",
+§4.3, 303 URIs forwarding to different documents). Each document has its
+own stable URL (/id/albania.ttl …), answered 200 directly.
+
+/source/article and /ontology name documents (their terms and sentences are
+hash IRIs: #S21, #Country), so they are negotiated in place (Cool URIs
+§4.2): 200 with `Vary: Accept`, `Content-Location` naming the chosen
+document and `Link: rel=alternate` for the others.
+"""
+
+from __future__ import annotations
+
+from flask import Response, abort, redirect, render_template, request
+
+from server import namespaces as ns
+from server.web.pages import bp, data, entity, formats, ontology_docs, render
+from server.web.pages.labels import preferred_languages
+
+def alternates_header(base: str, current: str | None = None) -> str:
+    return ", ".join(f'<{base}.{f.ext}>; rel="alternate"; type="{f.media_type}"'
+                     for f in formats.FORMATS.values() if f.ext != current)
+
+
+def not_found(fmt: formats.Format | None, what: str, status: int = 404) -> Response:
+    fmt = fmt or formats.HTML
+    if fmt is formats.HTML:
+        body = render_template("error.html", status=status, title="Not found", message=what)
+        return Response(body, status=status, content_type="text/html; charset=utf-8")
+    return Response(formats.not_found_body(fmt, what), status=status,
+                    content_type=fmt.content_type)
+
+
+def not_acceptable() -> Response:
+    offered = ", ".join(f.media_type for f in formats.FORMATS.values())
+    return Response(f"None of the media types in the Accept header can be produced; "
+                    f"offered: {offered}.\n", status=406,
+                    content_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
+
+
+def _rdf_response(triples, fmt: formats.Format, headers: dict) -> Response:
+    body = formats.serialize(triples, fmt)
+    resp = Response(body, content_type=fmt.content_type)
+    resp.headers.update(headers)
+    return resp
+
+
+# --- entities -----------------------------------------------------------------
+
+@bp.route("/id/", defaults={"name": ""})
+@bp.route("/id/<path:name>")
+def entity_resource(name: str):
+    stem, fmt = formats.split_ext(name)
+    negotiated = fmt or formats.choose(request.headers.get("Accept"))
+    if negotiated is None:
+        return not_acceptable()
+    if not render.valid_slug(stem):
+        return not_found(negotiated, "No such entity: an entity IRI is /id/ followed by a "
+                                     "lower-case slug of letters, digits and hyphens.")
+    iri = ns.ID + stem
+    if not data.exists(iri):
+        return not_found(negotiated, f"There is no entity {iri} in the Köprü graph.")
+    if fmt is None:
+        # The IRI names a thing: 303 to the document in the chosen format.
+        target = f"/id/{stem}.{negotiated.ext}"
+        if request.query_string:
+            target += "?" + request.query_string.decode("latin-1")
+        resp = redirect(target, code=303)
+        resp.headers["Vary"] = "Accept"
+        return resp
+    base = f"/id/{stem}"
+    headers = {"Link": alternates_header(base, fmt.ext) + f', <{iri}>; rel="about"'}
+    if fmt is formats.HTML:
+        return entity_page(iri, headers)
+    return _rdf_response(data.describe(iri), fmt, headers)
+
+
+def entity_page(iri: str, headers: dict) -> Response:
+    try:
+        page = int(request.args.get("in", "1"))
+    except ValueError:
+        page = 1
+    slug = render.slug_of(iri)
+    # Rendered once per store, language and page (entity.page_html caches it).
+    body = entity.page_html(iri, preferred_languages(), page, lambda view: render_template(
+        "entity.html", e=view, slug=slug,
+        alternates=[(f, f"/id/{slug}.{f.ext}") for f in formats.FORMATS.values()
+                    if f.rdf is not None]))
+    resp = Response(body, content_type="text/html; charset=utf-8")
+    resp.headers.update(headers)
+    resp.headers["Vary"] = "Accept-Language"
+    return resp
+
+
+# --- documents negotiated in place: the source article, the ontology ------------
+
+def _document(name: str, base: str, html, triples) -> Response:
+    stem, fmt = formats.split_ext(name)
+    explicit = fmt is not None
+    if fmt is None:
+        fmt = formats.choose(request.headers.get("Accept"))
+        if fmt is None:
+            return not_acceptable()
+    headers = {"Link": alternates_header(base, fmt.ext)}
+    if not explicit:
+        headers["Vary"] = "Accept"
+        headers["Content-Location"] = f"{base}.{fmt.ext}"
+    if fmt is formats.HTML:
+        resp = Response(html(), content_type="text/html; charset=utf-8")
+        resp.headers.update(headers)
+        return resp
+    return _rdf_response(triples(), fmt, headers)
+
+
+@bp.route("/source/article", defaults={"ext": ""})
+@bp.route("/source/article.<ext>")
+def source_article(ext: str):
+    if ext and ext not in formats.FORMATS:
+        return not_found(formats.HTML, "No such representation of the source document.")
+    name = f"article.{ext}" if ext else "article"
+    return _document(name, "/source/article", _source_html, _source_triples)
+
+
+@bp.route("/source/<path:rest>")
+def source_other(rest: str):
+    fmt = formats.choose(request.headers.get("Accept"))
+    return not_found(fmt, "Köprü has one source document: /source/article.")
+
+
+def _source_triples():
+    doc = ns.SOURCE_DOCUMENT
+    triples = data.describe(doc)
+    for s in data.sentences():
+        triples.extend(data.describe(s["iri"]))
+    return list(dict.fromkeys(triples))
+
+
+def _source_html():
+    langs = preferred_languages()
+    sentences = data.sentences()
+    facts = [f for s in sentences for f in s["facts"]]
+    info = data.node_info([ns.SOURCE_DOCUMENT] + facts)
+    meta = data.ontology_meta()
+    doc_info = info.get(ns.SOURCE_DOCUMENT) or {}
+    from server.web.pages.labels import pick
+    title = pick(doc_info.get("label"), langs)
+    rows = []
+    for s in sentences:
+        rows.append({**s, "facts": [entity.node_view(f, info, meta, langs) for f in s["facts"]]})
+    return render_template("source.html", title=title[0] if title else "Source article",
+                           sentences=rows, iri=ns.SOURCE_DOCUMENT)
+
+
+@bp.route("/ontology", defaults={"ext": ""})
+@bp.route("/ontology.<ext>")
+def ontology(ext: str):
+    if ext and ext not in formats.FORMATS:
+        return not_found(formats.HTML, "No such representation of the ontology.")
+    name = f"ontology.{ext}" if ext else "ontology"
+    return _document(
+        name, "/ontology",
+        lambda: render_template("ontology.html", o=ontology_docs.build(preferred_languages())),
+        lambda: data.graph_triples([ns.GRAPH_ONTOLOGY, ns.GRAPH_SHAPES]))
+
+
+@bp.route("/ontology/<path:rest>")
+def ontology_other(rest: str):
+    abort(404)
