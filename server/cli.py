@@ -26,7 +26,7 @@ from server import __version__, formats
 from server.errors import KopruError, UserError, sparql_syntax_message
 from server.terms import used_prefixes
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL = 0, 1
 
 EXPORT_FORMATS = {f.name: f for f in (formats.TURTLE, formats.N_TRIPLES, formats.JSON_LD,
                                       formats.TRIG)}

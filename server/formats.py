@@ -62,14 +62,6 @@ N_QUADS = Format("nq", ox.RdfFormat.N_QUADS, DATASET)
 RESULT_FORMATS = (JSON, XML, CSV, TSV)
 GRAPH_FORMATS = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
 ALL = (*RESULT_FORMATS, *GRAPH_FORMATS, TRIG, N_QUADS)
-BY_NAME = {f.name: f for f in ALL}
-BY_EXTENSION = {f.extension: f for f in ALL}
-
-
-def by_name(name: str) -> Format:
-    return BY_NAME[name]
-
-
 @lru_cache(maxsize=64)
 def content_type(media_type: str) -> str:
     """Text formats (and XML) say their charset; JSON is UTF-8 by definition."""

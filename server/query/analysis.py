@@ -57,10 +57,6 @@ class Analysis:
     def is_update(self) -> bool:
         return self.form == "UPDATE"
 
-    @property
-    def returns_graph(self) -> bool:
-        return self.form in ("CONSTRUCT", "DESCRIBE")
-
 
 def _resolve(tok, prefixes):
     """(status, iri) for a SERVICE target token.

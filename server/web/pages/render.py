@@ -11,8 +11,6 @@ from decimal import Decimal, InvalidOperation
 from server import namespaces as ns
 from server.web.pages.labels import pick, translate
 
-# Bases published under https://w3id.org/kopru/ and served here (Pubby-style).
-LOCAL_BASES = (ns.ID, ns.BASE + "source/", ns.BASE + "ontology", ns.BASE + "shapes")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 200
 
