@@ -173,10 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         print("kopru: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `kopru export | head`
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
+        # Python flushes stdout at exit: point it somewhere that takes the rest.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 — lives until the process ends
         return EXIT_OK
     except KopruError as e:
         _print_error(e)
@@ -255,8 +253,8 @@ def cmd_build(args) -> int:
         print(f"built in {result.timings['total']:.2f} s: {c.get('asserted', 0)} asserted, "
               f"{c.get('entailed', 0)} entailed, {c.get('ontology', 0)} ontology triples "
               f"→ {result.store_dir}")
-        if result.validation is not None and result.validation.warnings:
-            print(result.validation.text_report(), file=sys.stderr)
+        if result.validation is not None and result.validation.warnings:  # type: ignore[attr-defined]
+            print(result.validation.text_report(), file=sys.stderr)  # type: ignore[attr-defined]
     if endpoints is not None:
         return _push(result.store_dir, endpoints, args.force)
     return EXIT_OK
@@ -287,7 +285,7 @@ def _push(store_dir, endpoints, force: bool) -> int:
         return EXIT_OK
     c = pushed.counts
     how = {"gsp": "Graph Store Protocol", "gsp-bulk": "Graph Store Protocol, bulk loader",
-           "update": "SPARQL Update"}.get(pushed.method, pushed.method)
+           "update": "SPARQL Update"}.get(pushed.method or "", pushed.method)
     print(f"pushed in {pushed.timings['total']:.2f} s ({how}): {c.get('asserted', 0)} asserted, "
           f"{c.get('entailed', 0)} entailed, {c.get('ontology', 0)} ontology, "
           f"{c.get('shapes', 0)} shapes triples → {pushed.url} (version {pushed.version})")
@@ -375,21 +373,17 @@ def render_result(result, fmt: str, prefixes=None) -> str:
     import pyoxigraph as ox
 
     if isinstance(result, ox.QueryBoolean):
-        value = bool(result)
         if fmt == "json":
-            return result.serialize(format=ox.QueryResultsFormat.JSON).decode() + "\n"
-        return ("true" if value else "false") + "\n"
+            return formats.serialize_results(result, formats.JSON).decode() + "\n"
+        return ("true" if bool(result) else "false") + "\n"
     if isinstance(result, ox.QueryTriples):
         triples = sorted(result, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-        rdf = {"table": ox.RdfFormat.TURTLE, "csv": ox.RdfFormat.N_TRIPLES,
-               "json": ox.RdfFormat.JSON_LD}[fmt]
-        return ox.serialize(triples, format=rdf,
-                            prefixes=used_prefixes(triples, prefixes or {}) if fmt == "table"
-                            else None).decode()
+        rdf = {"table": formats.TURTLE, "csv": formats.N_TRIPLES, "json": formats.JSON_LD}[fmt]
+        return formats.serialize(triples, rdf, used_prefixes(triples, prefixes or {})).decode()
     if fmt == "json":
-        return result.serialize(format=ox.QueryResultsFormat.JSON).decode() + "\n"
+        return formats.serialize_results(result, formats.JSON).decode() + "\n"
     if fmt == "csv":
-        return result.serialize(format=ox.QueryResultsFormat.CSV).decode()
+        return formats.serialize_results(result, formats.CSV).decode()
     variables = [v.value for v in result.variables]
     rows = [[term_text(sol[v], prefixes) for v in variables] for sol in result]
     return format_table(variables, rows)
@@ -422,8 +416,7 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
 def cmd_export(args) -> int:
     import pyoxigraph as ox
 
-    from server.namespaces import (GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY,
-                                   PREFIXES)
+    from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, PREFIXES
     from server.stores.state import open_current
 
     fmt = args.format
@@ -435,7 +428,6 @@ def cmd_export(args) -> int:
             raise UserError(f"cannot tell the format from {args.output!r}: "
                             f"use --format {'|'.join(EXPORT_FORMATS)}")
     fmt = fmt or "ttl"
-    rdf_format = EXPORT_FORMATS[fmt].ox
 
     project = _project(args)
     _ensure_built(project)
@@ -445,14 +437,13 @@ def cmd_export(args) -> int:
         rows = store.query("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
                            named_graphs=graphs)
         items = sorted((ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows),
-                       key=lambda q: (graphs.index(q.graph_name.value), str(q.subject),
+                       key=lambda q: (graphs.index(str(q.graph_name)[1:-1]), str(q.subject),
                                       str(q.predicate), str(q.object)))
     else:
         items = sorted(store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
                                    default_graph=graphs),
                        key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    prefixes = used_prefixes(items, PREFIXES) if fmt in ("ttl", "trig") else None
-    data = ox.serialize(items, format=rdf_format, prefixes=prefixes)
+    data = formats.serialize(items, EXPORT_FORMATS[fmt], used_prefixes(items, PREFIXES))
     if args.output:
         out = Path(args.output)
         tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")

@@ -11,9 +11,10 @@ Standard library only: imported on the warm-start path.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 DEFAULT_SERVICE_ALLOWLIST = (
     "https://query.wikidata.org/sparql",
@@ -153,7 +154,7 @@ class Config:
         return bool(self.store_url)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Config:
         """Defaults ← environment ← overrides (None values are ignored)."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -185,7 +186,7 @@ class Config:
         config.check()
         return config
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         return replace(self, **changes)
 
     def check(self) -> None:

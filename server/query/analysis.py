@@ -176,7 +176,8 @@ def analyze(text: str) -> Analysis:
     if "\\u" not in text and "\\U" not in text:
         return first
     second = _scan(lexer.unescape_codepoints(text))
-    form = first.form if first.form == second.form else ("UPDATE" if "UPDATE" in (first.form, second.form) else first.form or second.form)
+    forms = (first.form, second.form)
+    form = "UPDATE" if "UPDATE" in forms else first.form or second.form
     return Analysis(
         form=form,
         services=first.services + tuple(s for s in second.services if s not in first.services),
@@ -192,7 +193,7 @@ def check(text: str, allowlist: tuple[str, ...] | frozenset) -> Analysis:
     a = analyze(text)
     if a.is_update:
         raise QueryRefused(READ_ONLY_MESSAGE)
-    for status, iri, written, silent in a.services:
+    for status, iri, written, _silent in a.services:
         allowed = _allowed_text(allowlist)
         if status == "var":
             raise QueryRefused(f"SERVICE {written}: a variable endpoint is not allowed; name "

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import pyoxigraph as ox
-
 from server import formats
 from server import namespaces as ns
 from server.terms import used_prefixes
@@ -37,7 +35,7 @@ RDF_FORMATS = [r for r in FORMATS.values() if r.rdf is not None]
 # Media types offered (the first wins a tie), with the representation each gives.
 _OFFERS = {"text/html": HTML, "application/xhtml+xml": HTML,
            **{r.media_type: r for r in RDF_FORMATS},
-           **{m: r for r in RDF_FORMATS for m in r.rdf.also}}
+           **{m: r for r in RDF_FORMATS for m in (r.rdf.also if r.rdf else ())}}
 _OFFER_TYPES = tuple(_OFFERS)
 
 PREFIXES = {p: iri for p, iri in ns.PREFIXES.items() if p not in ("wd", "dbr")}
@@ -60,12 +58,10 @@ def split_ext(name: str) -> tuple[str, Representation | None]:
     return name, None
 
 
-def serialize(triples, fmt: Representation) -> bytes:
-    assert fmt.rdf is not None
-    if fmt.rdf in (formats.TURTLE, formats.RDF_XML):
-        return ox.serialize(triples, format=fmt.rdf.ox, prefixes=used_prefixes(triples, PREFIXES))
+def serialize(triples: list, fmt: Representation) -> bytes:
     # JSON-LD: expanded, no remote context: any parser reads it.
-    return ox.serialize(triples, format=fmt.rdf.ox)
+    assert fmt.rdf is not None
+    return formats.serialize(triples, fmt.rdf, used_prefixes(triples, PREFIXES))
 
 
 def not_found_body(fmt: Representation, what: str) -> bytes:

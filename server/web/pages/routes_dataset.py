@@ -11,7 +11,8 @@ import pyoxigraph as ox
 from flask import Response, abort, request
 
 from server import namespaces as ns
-from server.web.pages import bp, data, formats
+from server.web.pages import data, formats
+from server.web.pages.blueprint import bp
 from server.web.pages.store import handle
 
 DUMP_GRAPHS = {
@@ -78,7 +79,7 @@ def void_triples(root: str) -> list:
     add(d, VOID + "triples", L(str(total), datatype=XSD_INT))
     kop_classes = {c: n for c, n in class_counts.items() if c.startswith(ns.KOP)}
     add(d, VOID + "classes", L(str(len(kop_classes)), datatype=XSD_INT))
-    for kind, graphs in DUMP_GRAPHS.items():
+    for kind in DUMP_GRAPHS:
         for ext, fmt in DUMP_FORMATS.items():
             url = N(f"{root}/dumps/kopru-{kind}.{ext}")
             add(d, VOID + "dataDump", url)

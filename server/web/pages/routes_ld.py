@@ -17,15 +17,17 @@ from __future__ import annotations
 from flask import Response, abort, redirect, render_template, request
 
 from server import namespaces as ns
-from server.web.pages import bp, data, entity, formats, ontology_docs, render
+from server.web.pages import data, entity, formats, ontology_docs, render
+from server.web.pages.blueprint import bp
 from server.web.pages.labels import preferred_languages
+
 
 def alternates_header(base: str, current: str | None = None) -> str:
     return ", ".join(f'<{base}.{f.ext}>; rel="alternate"; type="{f.media_type}"'
                      for f in formats.FORMATS.values() if f.ext != current)
 
 
-def not_found(fmt: formats.Format | None, what: str, status: int = 404) -> Response:
+def not_found(fmt: formats.Representation | None, what: str, status: int = 404) -> Response:
     fmt = fmt or formats.HTML
     if fmt is formats.HTML:
         body = render_template("error.html", status=status, title="Not found", message=what)
@@ -41,7 +43,7 @@ def not_acceptable() -> Response:
                     content_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
 
 
-def _rdf_response(triples, fmt: formats.Format, headers: dict) -> Response:
+def _rdf_response(triples, fmt: formats.Representation, headers: dict) -> Response:
     body = formats.serialize(triples, fmt)
     resp = Response(body, content_type=fmt.content_type)
     resp.headers.update(headers)

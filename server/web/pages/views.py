@@ -27,7 +27,8 @@ from flask import Response, render_template, request
 from markupsafe import Markup
 
 from server import namespaces as ns
-from server.web.pages import bp, data, entity, render, svg
+from server.web.pages import data, entity, render, svg
+from server.web.pages.blueprint import bp
 from server.web.pages.labels import pick, preferred_languages
 
 KOP = ns.KOP
@@ -115,7 +116,8 @@ def timeline_model(langs: list[str]) -> dict:
     meta = data.ontology_meta()
     iris = [f for f, _, _, _ in facts] + [t for _, _, t, _ in facts] + [f for f, _, _ in vague]
     info = data.node_info(iris)
-    dated, lanes = [], {}
+    dated: list[dict] = []
+    lanes: dict[str, dict] = {}
     for f, prop, t, year in facts:
         item = _view(f, info, meta, langs)
         item["prop"] = render.term_label(prop, meta, langs)
@@ -130,7 +132,7 @@ def timeline_model(langs: list[str]) -> dict:
             lane["items"].append(item)
     dated.sort(key=lambda d: (d["year"], d["label"].lower(), d["iri"]))
     lane_list = []
-    for t, lane in sorted(lanes.items(), key=lambda kv: kv[1]["time_label"].lower()):
+    for lane in sorted(lanes.values(), key=lambda lane: lane["time_label"].lower()):
         label = lane["time_label"]
         lane["title"] = "Undated: " + (label[:1].lower() + label[1:] if label else "no position")
         lane["note"] = ("No calendar year is known for this time: it lies before the article's "
@@ -331,7 +333,8 @@ def map_model(langs: list[str]) -> dict:
         return bool((info.get(i) or {}).get("label") or (info.get(i) or {}).get("type"))
 
     west, east, south, north = frame["west"], frame["east"], frame["south"], frame["north"]
-    places, outside = [], []
+    places: list[dict] = []
+    outside: list[dict] = []
     for node, (lon, lat, coords) in sorted(pts.items()):
         v = _view(node, info, meta, langs)
         item = {**v, "lon": lon, "lat": lat, "coords": coords}
@@ -358,7 +361,8 @@ def map_model(langs: list[str]) -> dict:
     for f, pl in projects:
         by_project.setdefault(f, []).append(pl)
     anchored: dict[str, list] = {}     # anchor key → [(project, lon, lat)]
-    keyed, unplaced = [], []
+    keyed: list[dict] = []
+    unplaced: list[dict] = []
     project_views = {f: _view(f, info, meta, langs) for f in set(by_project) | set(route_facts)}
     for f in sorted(set(by_project) | set(route_facts), key=lambda f: (project_views[f]["label"].lower(), f)):
         v = project_views[f]

@@ -76,5 +76,4 @@ def render(fmt: Format, endpoint: str, counts, config) -> bytes:
     triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
     prefixes = {"sd": "http://www.w3.org/ns/sparql-service-description#",
                 "void": ns.VOID, "rdfs": ns.RDFS, "dcterms": ns.DCTERMS}
-    return ox.serialize(triples, format=fmt.ox,
-                        prefixes=prefixes if fmt is formats.RDF_XML else None)
+    return formats.serialize(triples, fmt, prefixes if fmt is formats.RDF_XML else None)
