@@ -1,23 +1,7 @@
-"""The safety guard: what a query is, and what it may reach — decided before
-any store sees it.
-
-The query's tokens (server/lexer.py) feed a scan that finds:
-
-- the query form (SELECT / CONSTRUCT / DESCRIBE / ASK), or that the text is
-  an update (INSERT, DELETE, LOAD, CLEAR, …): refused, Köprü is read-only;
-- every SERVICE target, with PREFIX declarations resolved: a target must be
-  an absolute IRI on the allowlist. `SERVICE ?var` is refused (the endpoint
-  would be chosen by the data);
-- FROM / FROM NAMED clauses. They only *name* graphs of the store (the
-  embedded Oxigraph never fetches them: an unknown name is an empty graph),
-  so they are allowed; the endpoint needs to know about them to decide
-  which dataset the query runs on.
-
-SPARQL allows \\uXXXX escapes; if the text has any, the scan runs on the raw
-and on the unescaped text, and the query must pass both.
-
-Standard library only; results are cached by query text (the same queries
-come again and again).
+"""The guard: what a query is and what it may reach, decided from its
+tokens before any store sees it — the form (updates are refused), every
+SERVICE target (only allowlisted absolute IRIs) and the FROM clauses.
+See docs/architecture.md, "The query path".
 """
 
 from __future__ import annotations

@@ -1,15 +1,5 @@
-"""Dereferenceable IRIs: /id/<slug>, /source/article, /ontology.
-
-Entity IRIs name things (Albania, an agreement), not documents, so
-/id/<slug> answers 303 See Other to the document that describes the thing
-in the format the client prefers (W3C "Cool URIs for the Semantic Web",
-§4.3, 303 URIs forwarding to different documents). Each document has its
-own stable URL (/id/albania.ttl …), answered 200 directly.
-
-/source/article and /ontology name documents (their terms and sentences are
-hash IRIs: #S21, #Country), so they are negotiated in place (Cool URIs
-§4.2): 200 with `Vary: Accept`, `Content-Location` naming the chosen
-document and `Link: rel=alternate` for the others.
+"""Dereferenceable IRIs: /id/<slug> (303 to a document), /source/article
+and /ontology (negotiated in place). See docs/architecture.md, "Pages".
 """
 
 from __future__ import annotations

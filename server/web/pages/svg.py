@@ -1,16 +1,6 @@
 """Server-side SVG for the views: timeline, trade chart, network, map.
-
-Every drawing is built from `el()`, which escapes every attribute value and
-every text child (markupsafe), so a label such as `<script>…</script> & Co`
-comes out as text. Tag and attribute names are constants in this module;
-nothing from the graph is ever written without going through `escape`.
-Links are kept only when they point at this server ("/…") or at http(s).
-
-The drawings take plain data (labels already chosen in the reader's
-language, hrefs already mapped onto this server) and lay it out
-deterministically: the same graph gives the same picture, byte for byte.
-Each SVG carries its own small stylesheet (scoped by the `kv` class), so it
-reads the same inline in a page and as a standalone .svg file.
+Every drawing is built from `el()`, which escapes every value; links are
+kept only when they point at this server or at http(s).
 """
 
 from __future__ import annotations

@@ -1,20 +1,5 @@
-"""Views people would rather look at than read, all server-rendered SVG
-(no CDN, no tile server, no JavaScript):
-
-    /timeline, /timeline.svg            agreements and events by year; times with no
-                                        calendar position in their own lane
-    /trade, /trade.svg                  the trade flows with a value, as bars
-    /id/<slug>/network[.svg]            the entity's neighbourhood, one hop both ways
-                                        (asserted links; ?inferred=1 adds entailed ones)
-    /map, /map.svg                      places with coordinates and the projects in them
-                                        or in their countries, over a schematic frame
-                                        (server/static/region-outline.json)
-
-Each page is HTML with the SVG inline plus the same facts as a table or
-list; the .svg URLs give the drawing alone (image/svg+xml). Labels are in
-the reader's language (labels.preferred_languages). The SVG is drawn in
-svg.py, which escapes every value. Drawings are cached per store and
-language, like the entity pages.
+"""The views, as server-rendered SVG beside a table of the same facts:
+/timeline, /trade, /map and /id/<slug>/network (each also as .svg).
 """
 
 from __future__ import annotations
