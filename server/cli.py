@@ -129,34 +129,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _port(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, not {v}")
-    return v
+def _checked(parse, what: str, ok, bounds: str):
+    """An argparse type: `parse` the text, then check it is within bounds."""
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{bounds}, not {text}")
+        return value
+    return convert
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {v}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
-    return v
+_port = _checked(int, "a port number", lambda v: 0 <= v <= 65535,
+                 "port must be between 0 and 65535")
+_positive_int = _checked(int, "a whole number", lambda v: v >= 1, "must be at least 1")
+_positive_float = _checked(float, "a number", lambda v: v > 0, "must be more than 0")
 
 
 # --- entry point -----------------------------------------------------------------------
