@@ -94,9 +94,12 @@ def graph_quads(graphs) -> list:
 
 def outgoing(iri: str) -> list[tuple]:
     """(predicate, object, asserted?) for every triple with the entity as
-    subject. An entailed triple that only mirrors a triple pointing at the
-    entity through owl:inverseOf (Albania kop:partyTo X, mirroring
-    X kop:party Albania) is left out: it is listed under incoming links.
+    subject. An entailed triple that mirrors, through owl:inverseOf, a link
+    the other node asserts towards the entity (Albania kop:partyTo X,
+    mirroring X kop:party Albania) is left out: it is listed under incoming
+    links. (When nothing is asserted between the two — Banja Luka
+    kop:within Europe, Europe kop:contains Banja Luka, both from
+    transitivity — it is kept here and left out of the incoming links.)
     Cached per store."""
     return list(_per_iri("outgoing", iri, lambda: _outgoing(iri)))
 
@@ -107,7 +110,7 @@ def _outgoing(iri: str) -> tuple:
 SELECT ?p ?o ?g WHERE {{
   GRAPH ?g {{ {e} ?p ?o }}
   FILTER(?g IN ({A}, {E}, {O}))
-  FILTER NOT EXISTS {{ FILTER(?g = {E}) ?p owl:inverseOf ?q . ?o ?q {e} }}
+  FILTER NOT EXISTS {{ FILTER(?g = {E}) ?p owl:inverseOf ?q . ?o ?q {e} . GRAPH {A} {{ ?o ?r {e} }} }}
 }}""", named_graphs=[ns.GRAPH_ASSERTED, ns.GRAPH_ENTAILED, ns.GRAPH_ONTOLOGY])
     seen: dict = {}
     for r in rows:
@@ -121,20 +124,35 @@ def _incoming_links(iri: str) -> tuple:
     """Every link pointing at the entity, once per store: ((subject,
     predicate, asserted?), …) ordered by subject IRI, leaving out those the
     entity itself asserts through an inverse (Albania kop:partyTo X is shown
-    as X's kop:party link, once). One query; the counts, the total and the
-    pages are cut from it in Python."""
+    as X's kop:party link, once), and inferred ones whose inverse the
+    entity has (inferred too: shown among its own statements, see
+    `outgoing`). One query; the counts, the total and the pages are cut
+    from it in Python."""
     def make():
         e = _iri(iri)
+        # ?a is bound when the link is asserted (an OPTIONAL rather than
+        # BIND(EXISTS …), which Virtuoso answers as 1/0 instead of a boolean).
         rows = _q(f"""
-SELECT ?s ?p ?a WHERE {{
+SELECT ?s ?p ?a ?m WHERE {{
   ?s ?p {e} . FILTER(isIRI(?s))
   FILTER NOT EXISTS {{ ?q owl:inverseOf ?p . GRAPH {A} {{ {e} ?q ?s }} }}
-  BIND(EXISTS {{ GRAPH {A} {{ ?s ?p {e} }} }} AS ?a)
+  OPTIONAL {{ GRAPH ?a {{ ?s ?p {e} }} }}
+  OPTIONAL {{ ?m owl:inverseOf ?p . {e} ?m ?s }}
 }}""", named_graphs=[ns.GRAPH_ASSERTED])
         seen: dict = {}
+        mirrored: set = set()
         for r in rows:
             key = (r["s"], r["p"])
-            seen[key] = seen.get(key, False) or r["a"].value == "true"
+            seen[key] = seen.get(key, False) or r["a"] is not None
+            if r["m"] is not None:
+                mirrored.add(key)
+        # An inferred link with an inverse the entity has is shown among the
+        # entity's statements, unless the other node asserts something
+        # towards the entity (then the pair is that node's: kept here).
+        anchored = {s for (s, _), a in seen.items() if a}
+        for key in mirrored:
+            if not seen[key] and key[0] not in anchored:
+                del seen[key]
         return tuple(sorted(((s, p, a) for (s, p), a in seen.items()),
                             key=lambda t: (t[0].value, t[1].value)))
     return _per_iri("incoming", iri, make)
@@ -246,7 +264,7 @@ SELECT ?t ?k ?v WHERE {{
     UNION {{ ?t owl:inverseOf ?v BIND("inverse" AS ?k) }}
     UNION {{ ?t rdfs:domain ?v BIND("domain" AS ?k) }}
     UNION {{ ?t rdfs:range ?v BIND("range" AS ?k) }}
-    UNION {{ ?t rdfs:subClassOf ?v FILTER(isIRI(?v)) BIND("super" AS ?k) }}
+    UNION {{ ?t rdfs:subClassOf ?v BIND("super" AS ?k) }}
     UNION {{ ?t rdfs:subPropertyOf ?v BIND("superprop" AS ?k) }}
     UNION {{ ?t a ?v BIND("kind" AS ?k) }}
     UNION {{ ?t skos:inScheme ?v BIND("scheme" AS ?k) }}
@@ -254,7 +272,8 @@ SELECT ?t ?k ?v WHERE {{
 }}""", named_graphs=[ns.GRAPH_ONTOLOGY])
     for r in rows:
         t, k, v = r["t"], r["k"].value, r["v"]
-        if not isinstance(t, ox.NamedNode):
+        # (filtered here: a FILTER inside a UNION branch breaks Virtuoso's compiler)
+        if not isinstance(t, ox.NamedNode) or (k == "super" and not isinstance(v, ox.NamedNode)):
             continue
         val = (v.value, v.language or "") \
             if isinstance(v, ox.Literal) and k in ("label", "comment", "inverse_label") else v.value
@@ -334,11 +353,15 @@ def triple_counts() -> dict[str, int]:
 
 def instances(class_iri: str, offset: int, limit: int) -> list:
     """Instances of a class, ordered by English label, one page."""
+    # Grouped in a subquery and ordered outside it: ordering a grouped query
+    # by an aggregate's alias is refused by Virtuoso.
     rows = _q(f"""
-SELECT DISTINCT ?s (SAMPLE(?l) AS ?label) WHERE {{
-  ?s a {_iri(class_iri)} . FILTER(isIRI(?s))
-  OPTIONAL {{ ?s rdfs:label ?l FILTER(langMatches(lang(?l), "en")) }}
-}} GROUP BY ?s ORDER BY LCASE(STR(?label)) ?s LIMIT {int(limit)} OFFSET {int(offset)}""")
+SELECT ?s ?label WHERE {{
+  {{ SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{
+      ?s a {_iri(class_iri)} . FILTER(isIRI(?s))
+      OPTIONAL {{ ?s rdfs:label ?l FILTER(langMatches(lang(?l), "en")) }}
+    }} GROUP BY ?s }}
+}} ORDER BY LCASE(STR(?label)) ?s LIMIT {int(limit)} OFFSET {int(offset)}""")
     return [r["s"].value for r in rows]
 
 
@@ -384,6 +407,50 @@ SELECT ?s ?sid ?para ?f WHERE {
     return handle().cached("sentences", make)
 
 
+# --- the catalogue: what browse and search are built from -------------------------
+
+def entity_types() -> list[tuple[str, str]]:
+    """(IRI node, Köprü class) for every instance of a kop: class, asserted
+    or inferred."""
+    rows = _q(f"""
+SELECT DISTINCT ?s ?t WHERE {{
+  ?s a ?t FILTER(isIRI(?s) && STRSTARTS(STR(?t), "{ns.KOP}"))
+}}""")
+    return [(r["s"].value, r["t"].value) for r in rows]
+
+
+# Facet → the property (asserted or inferred) whose values it lists.
+FACET_PROPERTIES = {"actor": "kop:involvedActor", "sector": "kop:sector", "sentence": "kop:statedIn"}
+
+
+def facet_rows() -> list[tuple[str, str, str]]:
+    """(IRI node, facet, value) for browsing: the actors involved (any
+    role), the sector, the cited sentences, the countries linked (by any
+    property, asserted or inferred) and the year ('' for a time with no
+    known year)."""
+    out: list[tuple[str, str, str]] = []
+    for facet, prop in FACET_PROPERTIES.items():
+        for r in _q(f"SELECT DISTINCT ?s ?v WHERE {{ ?s {prop} ?v FILTER(isIRI(?s) && isIRI(?v)) }}"):
+            out.append((r["s"].value, facet, r["v"].value))
+    for r in _q("""
+SELECT DISTINCT ?s ?v WHERE { ?v a kop:Country . ?s ?p ?v FILTER(isIRI(?s) && ?s != ?v) }"""):
+        out.append((r["s"].value, "country", r["v"].value))
+    for r in _q("""
+SELECT DISTINCT ?s ?y ?d WHERE {
+  ?s kop:hasTime ?t FILTER(isIRI(?s))
+  OPTIONAL { ?t time:inXSDgYear ?y }
+  OPTIONAL { ?t time:inXSDDate ?d }
+}"""):
+        year = ""
+        for v in (r["y"], r["d"]):
+            if v is not None and not year:
+                text = v.value
+                digits = text.lstrip("-")[:4]
+                year = ("-" if text.startswith("-") else "") + digits if digits.isdigit() else ""
+        out.append((r["s"].value, "year", year))
+    return out
+
+
 # --- search -------------------------------------------------------------------------
 
 def fold(text: str) -> str:
@@ -393,35 +460,23 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
-def label_index() -> list[tuple[str, str, str, str]]:
-    """(folded label, label, language, IRI) for every labelled IRI node."""
-    def make():
-        out = []
-        for r in _q("SELECT DISTINCT ?s ?l WHERE { ?s rdfs:label|skos:altLabel ?l FILTER(isIRI(?s)) }"):
-            lit = r["l"]
-            out.append((fold(lit.value), lit.value, lit.language or "", r["s"].value))
-        return out
-    return handle().cached("label_index", make)
+def searchable_texts() -> list[tuple[str, str, str, str]]:
+    """(IRI, "label" | "summary", text, language) for every name (rdfs:label,
+    skos:altLabel) and kop:summary of an IRI node: what search indexes."""
+    out = []
+    for kind, prop in (("label", "rdfs:label"), ("label", "skos:altLabel"),
+                       ("summary", "kop:summary")):
+        for r in _q(f"SELECT DISTINCT ?s ?v WHERE {{ ?s {prop} ?v FILTER(isIRI(?s)) }}"):
+            v = r["v"]
+            if isinstance(v, ox.Literal):
+                out.append((r["s"].value, kind, v.value, v.language or ""))
+    return out
 
 
-def search(q: str, limit: int = 20) -> list[tuple[str, str, str]]:
-    """[(IRI, matched label, its language)] best first: whole-label matches,
-    then prefixes, then word starts, then substrings; one hit per IRI."""
-    needle = fold(q.strip())
-    if not needle:
-        return []
-    best: dict[str, tuple] = {}
-    for folded, label, lang, iri in label_index():
-        pos = folded.find(needle)
-        if pos < 0:
-            continue
-        rank = 0 if folded == needle else 1 if pos == 0 else \
-            2 if not folded[pos - 1].isalnum() else 3
-        key = (rank, len(folded), folded)
-        if iri not in best or key < best[iri][0]:
-            best[iri] = (key, label, lang)
-    hits = sorted(best.items(), key=lambda kv: (kv[1][0], kv[0]))
-    return [(iri, label, lang) for iri, (_, label, lang) in hits[:limit]]
+def typed_nodes(classes) -> set[str]:
+    """Every IRI node that is an instance of one of `classes`."""
+    rows = _q(f"SELECT DISTINCT ?s WHERE {{ VALUES ?c {{ {_values(classes)} }} ?s a ?c FILTER(isIRI(?s)) }}")
+    return {r["s"].value for r in rows}
 
 
 # --- the views (timeline, trade, network, map) --------------------------------------

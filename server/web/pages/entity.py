@@ -17,7 +17,7 @@ import pyoxigraph as ox
 
 from server import namespaces as ns
 from server.web.pages import data, render
-from server.web.pages.labels import language_name, pick, ui_language
+from server.web.pages.labels import language_name, pick, translate, ui_language
 
 PAGE_SIZE = 50
 VIEW_CACHE = 256
@@ -67,6 +67,10 @@ SCHEMA_TYPES = [
     (ns.SCHEMA + "MonetaryAmount", "MonetaryAmount"), (ns.SKOS + "Concept", "DefinedTerm"),
 ]
 
+
+# GeoSPARQL's relations only restate kop:within / kop:contains for GeoSPARQL
+# clients: where they are a roll-up of those, the page does not repeat them.
+SILENT_ROLLUPS = {ns.GEO + "sfWithin", ns.GEO + "sfContains"}
 
 # Properties whose meaning fixes the group, whatever the value's types
 # (Bosnia and Herzegovina is a state and a country: what a city is `within`
@@ -126,6 +130,14 @@ def _add_ancestor_types(info: dict, meta: dict) -> None:
             i["type"] = list(dict.fromkeys(types + extra))
 
 
+def most_specific_types(types, meta) -> list[str]:
+    """The classes of `types` that are not a superclass of another one in it
+    (kop:Country and kop:State, not kop:Actor, foaf:Agent, geo:Feature…)."""
+    types = list(dict.fromkeys(types))
+    broader = {a for t in types for a in (meta.get(t) or {}).get("ancestors", []) if a != t}
+    return [t for t in types if t not in broader]
+
+
 def is_claim(types) -> bool:
     return KOP + "Claim" in types
 
@@ -143,7 +155,7 @@ def node_view(iri: str, info: dict, meta: dict, langs: list[str]) -> dict:
     if text is None:
         m = meta.get(iri)
         text = render.term_label(iri, meta, langs) if m else render.short(iri)
-    view = {"kind": "link", "iri": iri, "href": render.local_href(iri), "text": text,
+    view: dict[str, Any] = {"kind": "link", "iri": iri, "href": render.local_href(iri), "text": text,
             "lang": lang, "external": not iri.startswith(ns.BASE)}
     if not i.get("year") and not i.get("date") and any(
             t.startswith(ns.TIME) for t in i.get("type", [])):
@@ -154,13 +166,20 @@ def node_view(iri: str, info: dict, meta: dict, langs: list[str]) -> dict:
     return view
 
 
+# Every citation says what can be checked about its source.
+CITATION_TIP = ("Sentence {id}, paragraph {paragraph}, of the source article — an analysis "
+                "article with no title, author, publisher or date given")
+
+
 def provenance(i: dict, langs: list[str]) -> dict | None:
     if not (i.get("summary") or i.get("sentence")):
         return None
     best = pick(i.get("summary"), langs)
     sentences = sorted(
-        ({"id": render.local_name(s), "href": render.local_href(s),
-          "paragraph": p} for s, p, _ in i.get("sentence", [])), key=lambda d: d["id"])
+        ({"id": render.local_name(s), "href": render.local_href(s), "paragraph": p,
+          "tooltip": translate(CITATION_TIP, langs).format(
+              id=render.local_name(s), paragraph=p or "?")}
+         for s, p, _ in i.get("sentence", [])), key=lambda d: d["id"])
     holders = holder_views(i, langs)
     return {"summary": best[0] if best else "", "summary_lang": best[1] if best else "",
             "sentences": sentences, "claim": is_claim(i.get("type", [])), "holders": holders}
@@ -179,11 +198,12 @@ def holder_views(i: dict, langs: list[str]) -> list[dict]:
     return out
 
 
-def page_html(iri: str, langs: list[str], page: int, render_view) -> str:
+def page_html(iri: str, langs: list[str], page: int, render_view, rel: str = "") -> str:
     """The entity page's HTML: `render_view(view)` of the view model, kept per
-    store for the last VIEW_CACHE (entity, languages, page) combinations."""
-    return data.handle().cache.get("entity_pages", (iri, tuple(langs), page),
-                                   lambda: render_view(build(iri, langs, page)),
+    store for the last VIEW_CACHE (entity, languages, page, relation)
+    combinations."""
+    return data.handle().cache.get("entity_pages", (iri, tuple(langs), page, rel),
+                                   lambda: render_view(build(iri, langs, page, rel)),
                                    maxsize=VIEW_CACHE)
 
 
@@ -222,10 +242,36 @@ def _incoming_links(iri: str, out_rows, meta) -> tuple:
     return tuple(rows)
 
 
-def build(iri: str, langs: list[str], page: int) -> dict:
+def rel_key(prop: str) -> str:
+    """How a relation is named in `?rel=` (kop:party → 'party', others by
+    their prefixed name, sem:hasActor → 'sem:hasActor')."""
+    return prop[len(KOP):] if prop.startswith(KOP) else render.short(prop)
+
+
+def build(iri: str, langs: list[str], page: int, rel: str = "") -> dict:
     meta = data.ontology_meta()
     out_rows = data.outgoing(iri)
-    links = incoming_links(iri, out_rows, meta)
+    all_links = incoming_links(iri, out_rows, meta)
+    # Grouped by relation: the rows of each wording together (a row under
+    # its first wording), then by subject; ?rel= keeps one relation's rows.
+    wording_of = {p: render.inverse_label(p, meta, langs)
+                  for _, shown, also, _ in all_links for p in shown + also}
+    per_wording: dict[str, set] = {}
+    for subject, shown, also, _ in all_links:
+        for p in shown + also:
+            per_wording.setdefault(wording_of[p], set()).add(subject.value)
+
+    def first_wording(t) -> str:
+        return min((wording_of[p] for p in t[1]), key=data.fold, default="")
+
+    # Smallest relation first: a rare relation is never pushed to a later
+    # page by a long one (Türkiye's one "recogniser in" before 16 "party to").
+    links = sorted(all_links, key=lambda t: (len(per_wording.get(first_wording(t), ())),
+                                             data.fold(first_wording(t)), t[0].value))
+    rel_iris = [p for p in wording_of if rel_key(p) == rel] if rel else []
+    if rel_iris:
+        wanted = {wording_of[p] for p in rel_iris}
+        links = [t for t in links if wanted & {wording_of[p] for p in t[1] + t[2]}]
     total_in = len(links)
     pages = max(1, -(-total_in // PAGE_SIZE))
     page = min(max(1, page), pages)
@@ -260,6 +306,9 @@ def build(iri: str, langs: list[str], page: int) -> dict:
             types.append({"iri": o.value, "href": render.local_href(o.value),
                           "text": render.term_label(o.value, meta, langs),
                           "inferred": not asserted})
+    specific = set(most_specific_types(type_iris, meta))
+    for t in types:
+        t["main"] = t["iri"] in specific
     types.sort(key=lambda t: (t["inferred"], data.fold(t["text"])))
     seen_text: dict[str, int] = {}
     for t in types:
@@ -295,6 +344,8 @@ def build(iri: str, langs: list[str], page: int) -> dict:
         value["inferred"] = not asserted
         value["rollup"] = not asserted and any(
             pv in prop_ancestors(q, meta) for q in said[o] if q != pv)
+        if value["rollup"] and pv in SILENT_ROLLUPS:
+            continue
         prop = groups.setdefault(key, {}).setdefault(pv, {
             "iri": pv, "href": render.local_href(pv), "text": render.term_label(pv, meta, langs),
             "values": []})
@@ -320,12 +371,12 @@ def build(iri: str, langs: list[str], page: int) -> dict:
             if rest:
                 inferred.append({**pr, "values": rest})
         group_list.append({"key": key, "title": GROUP_TITLES[key],
-                           "asserted": main, "inferred": inferred})
+                           "asserted": main, "inferred": inferred, "n_inferred": len(inferred)})
 
     # Incoming links, in the inverse's words; counted per wording over
     # every page (a subject once per wording).
     by_wording: dict[str, dict] = {}
-    for s, shown, also, _ in links:
+    for s, shown, also, _ in all_links:
         for p in shown + also:
             w = render.inverse_label(p, meta, langs)
             entry = by_wording.setdefault(w, {"text": w, "iris": [], "subjects": set()})
@@ -333,7 +384,9 @@ def build(iri: str, langs: list[str], page: int) -> dict:
                 entry["iris"].append(p)
             entry["subjects"].add(s.value)
     incoming_counts = [{"iri": d["iris"][0], "iris": d["iris"], "text": d["text"],
-                        "n": len(d["subjects"])} for d in by_wording.values()]
+                        "n": len(d["subjects"]), "rel": rel_key(d["iris"][0]),
+                        "selected": bool(rel_iris) and d["text"] in {wording_of[p] for p in rel_iris}}
+                       for d in by_wording.values()]
     incoming_counts.sort(key=lambda d: (-d["n"], data.fold(d["text"])))
     incoming_rows = []
     for s, shown, also, inferred in in_rows:
@@ -342,6 +395,7 @@ def build(iri: str, langs: list[str], page: int) -> dict:
         v["wordings"] = sorted({render.inverse_label(p, meta, langs) for p in shown}, key=data.fold)
         v["also"] = sorted({render.inverse_label(p, meta, langs) for p in also} - set(v["wordings"]),
                            key=data.fold)
+        v["group"] = v["wordings"][0] if v["wordings"] else ""
         incoming_rows.append(v)
 
     links_out.sort(key=lambda b: b["name"])
@@ -350,14 +404,42 @@ def build(iri: str, langs: list[str], page: int) -> dict:
     claim = is_claim(type_iris)
     return {
         "iri": iri, "title": title, "title_lang": title_lang, "names": names,
+        "description": description(me, types, out_rows, info, meta, langs),
         "types": types, "groups": group_list, "links_out": links_out, "coords": coords,
         "provenance": prov, "claim": claim,
         "holders": holder_views(me, langs) if claim else [],
-        "incoming": {"counts": incoming_counts, "rows": incoming_rows, "total": total_in,
+        "incoming": {"counts": incoming_counts, "rows": incoming_rows, "total": len(all_links),
+                     "shown": total_in, "rel": rel if rel_iris else "",
                      "page": page, "pages": pages, "page_size": PAGE_SIZE},
-        "query_href": "/sparql?" + urllib.parse.urlencode({"query": entity_query(iri)}),
+        "query_href": "/sparql?" + urllib.parse.urlencode({"query": entity_query(iri), "run": "1"}),
         "jsonld": schema_jsonld(iri, title, names_pairs, type_iris, meta, links_out, prov),
     }
+
+
+def description(me: dict, types: list[dict], out_rows, info: dict, meta: dict,
+                langs: list[str]) -> str:
+    """A short line under the title, like Wikidata's description: the most
+    specific kinds, the place it is in, the year: "City in Bosnia and
+    Herzegovina", "Strategic partnership agreement · 2021"."""
+    kinds = [t["text"] for t in types if t["main"] and t["iri"].startswith(KOP)]
+    if not kinds:
+        kinds = [t["text"] for t in types if t["main"]]
+    line = " / ".join(kinds[:3])
+    places, years = [], []
+    for p, o, asserted in out_rows:
+        if not asserted or not isinstance(o, ox.NamedNode):
+            continue
+        if p.value in (KOP + "within", KOP + "locatedIn", KOP + "basedIn"):
+            best = pick((info.get(o.value) or {}).get("label"), langs)
+            if best:
+                places.append(best[0])
+        elif p.value in (KOP + "signedOn", KOP + "hasTime", KOP + "period"):
+            years += [render.year(y) for y in (info.get(o.value) or {}).get("year", [])]
+    if places and line:
+        line = translate("{kind} in {place}", langs).format(kind=line, place=", ".join(sorted(places)))
+    if years:
+        line = " · ".join([line] + sorted(set(years))) if line else " · ".join(sorted(set(years)))
+    return line[:1].upper() + line[1:]
 
 
 def _lang_rank(tag: str, langs: list[str]) -> int:
@@ -384,8 +466,8 @@ def badge(iri: str, close: bool) -> dict:
             rest = iri[len(base):].rstrip("/")
             return {"name": name, "href": page + rest if name != "GeoNames" else iri,
                     "iri": iri, "id": rest, "close": close}
-    return {"name": urllib.parse.urlsplit(iri).netloc or iri, "href": iri, "iri": iri,
-            "id": "", "close": close}
+    return {"name": urllib.parse.urlsplit(iri).netloc or iri, "href": render.local_href(iri),
+            "iri": iri, "id": "", "close": close}
 
 
 def entity_query(iri: str) -> str:

@@ -328,8 +328,9 @@ def translate(text: str, langs: list[str]) -> str:
 # Per-endpoint query arguments the language switch keeps (each one is part
 # of that page's cache key, so a cached page never carries a stranger's
 # arguments).
-_SWITCH_KEEPS = {"pages.entity_resource": ("in",), "pages.search": ("q",),
-                 "pages.browse": ("page",), "pages.network_page": ("inferred",)}
+_SWITCH_KEEPS = {"pages.entity_resource": ("in", "rel"), "pages.search": ("q", "page", "size"),
+                 "pages.browse": ("page", "sort", "year", "actor", "country", "sector", "sentence"),
+                 "pages.network_page": ("inferred",)}
 
 
 def ui_context() -> dict:

@@ -15,15 +15,24 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 200
 
 
-def local_href(iri: str) -> str:
-    """Where this server shows an IRI: w3id.org/kopru/… → /…; others unchanged."""
+def local_href(iri: str) -> str | None:
+    """Where a link to an IRI goes: w3id.org/kopru/… → /… on this server; an
+    http(s) IRI → itself; any other scheme (javascript:, data:, urn:…) →
+    None: the pages show such an IRI as text, never as a link."""
     if iri.startswith(ns.BASE):
         rest = iri[len(ns.BASE):]
         if rest.startswith("shapes"):
             # Shapes are documented with the ontology.
             return "/ontology#shape-" + rest.split("#", 1)[-1]
         return "/" + rest
-    return iri
+    return iri if is_web_iri(iri) else None
+
+
+def is_web_iri(iri: str) -> bool:
+    """An http(s) IRI with a host, the only kind the pages link out to."""
+    lower = iri[:8].lower()
+    return (lower.startswith("http://") and len(iri) > 7) or \
+        (lower.startswith("https://") and len(iri) > 8)
 
 
 def slug_of(iri: str) -> str | None:

@@ -75,12 +75,15 @@ def entity_page(iri: str, headers: dict) -> Response:
         page = int(request.args.get("in", "1"))
     except ValueError:
         page = 1
+    rel = request.args.get("rel", "")
+    if len(rel) > 100 or not all(c.isalnum() or c in ":-_" for c in rel):
+        rel = ""
     slug = render.slug_of(iri)
-    # Rendered once per store, language and page (entity.page_html caches it).
+    # Rendered once per store, language, page and relation (entity.page_html caches it).
     body = entity.page_html(iri, preferred_languages(), page, lambda view: render_template(
         "entity.html", e=view, slug=slug,
         alternates=[(f, f"/id/{slug}.{f.ext}") for f in formats.FORMATS.values()
-                    if f.rdf is not None]))
+                    if f.rdf is not None]), rel)
     resp = Response(body, content_type="text/html; charset=utf-8")
     resp.headers.update(headers)
     resp.headers["Vary"] = "Accept-Language"

@@ -1,114 +1,127 @@
-"""Home, search and browse."""
+"""Home and search (HTML, and JSON or CSV with the same results)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, render_template, request
+from flask import Response, current_app, jsonify, render_template, request, send_from_directory, url_for
 
 from server import namespaces as ns
-from server.web.pages import data, entity, render
+from server.web.pages import data, entity, render, search, tables
 from server.web.pages.blueprint import bp
-from server.web.pages.labels import language_name, pick, preferred_languages
+from server.web.pages.labels import language_name, pick, preferred_languages, translate
 
-BROWSE_PAGE = 50
 ENTRY_POINTS = [
     ("Countries", ns.KOP + "Country"), ("Agreements", ns.KOP + "Agreement"),
     ("Projects", ns.KOP + "Project"), ("Trade", ns.KOP + "TradeFlow"),
     ("Aid", ns.KOP + "Assistance"), ("Claims", ns.KOP + "Claim"),
 ]
-
-
-def _class_rows(langs):
-    meta = data.ontology_meta()
-    counts = data.class_counts()
-    rows: list[dict[str, Any]] = [
-        {"iri": c, "slug": c[len(ns.KOP):], "text": render.term_label(c, meta, langs), "n": n}
-        for c, n in counts.items() if c.startswith(ns.KOP) and c in meta]
-    rows.sort(key=lambda r: (-r["n"], r["text"].lower()))
-    return rows
+# The home page's key figures: what a journalist counts, then the triples.
+KEY_FIGURES = [
+    ("Facts", "each citing the sentence it comes from", [ns.KOP + "Fact"]),
+    ("Actors", "states, agencies, companies, organisations, groups", [ns.KOP + "Actor"]),
+    ("Agreements", "signed between the actors", [ns.KOP + "Agreement"]),
+    ("Projects", "funded or built", [ns.KOP + "Project"]),
+    ("Money flows", "trade, investment and aid", [ns.KOP + "TradeFlow", ns.KOP + "Investment",
+                                                   ns.KOP + "Assistance"]),
+    ("Claims", "views held by someone, kept apart from facts", [ns.KOP + "Claim"]),
+]
 
 
 @bp.route("/")
 def home():
-    langs = preferred_languages()
     counts = data.triple_counts()
     class_counts = data.class_counts()
     entries = [{"text": t, "slug": c[len(ns.KOP):], "n": class_counts.get(c, 0)}
                for t, c in ENTRY_POINTS]
+    figures = [{"text": t, "note": note, "n": sum(class_counts.get(c, 0) for c in classes),
+                "slug": classes[0][len(ns.KOP):]} for t, note, classes in KEY_FIGURES]
+    sentences = data.sentences()
     return render_template(
-        "home.html", classes=_class_rows(langs), entries=entries,
+        "home.html", entries=entries, figures=figures,
+        cited=sum(1 for s in sentences if s["facts"]), sentences=len(sentences),
+        valued=sum(1 for f in data.trade_flows() if f["values"]),
         asserted=counts.get(ns.GRAPH_ASSERTED, 0), entailed=counts.get(ns.GRAPH_ENTAILED, 0),
-        ontology=counts.get(ns.GRAPH_ONTOLOGY, 0),
-        entities=class_counts.get(ns.KOP + "Actor", 0) + class_counts.get(ns.KOP + "Place", 0)
-        + class_counts.get(ns.KOP + "Fact", 0))
+        ontology=counts.get(ns.GRAPH_ONTOLOGY, 0))
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     if request.args.get("format") == "json":
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
 
 
-@bp.route("/search")
-def search():
-    q = request.args.get("q", "")[:200]
+def _int_arg(name: str, default: int) -> int:
     try:
-        limit = min(max(int(request.args.get("limit", "20")), 1), 100)
+        return int(request.args.get(name, default))
     except ValueError:
-        limit = 20
+        return default
+
+
+@bp.route("/search", endpoint="search")
+def search_page():
+    q = request.args.get("q", "")[:200]
+    size = _int_arg("size", _int_arg("limit", search.PAGE_SIZE))
+    page = _int_arg("page", 1)
     langs = preferred_languages()
-    hits = data.search(q, limit)
-    info = data.node_info([iri for iri, _, _ in hits]) if hits else {}
+    found = search.search(q, page, size, langs)
+    info = data.node_info([h.iri for h in found.hits]) if found.hits else {}
     meta = data.ontology_meta()
-    results = []
-    for iri, matched, lang in hits:
-        i = info.get(iri) or {}
+    qwords = search.words(q)
+    results: list[dict[str, Any]] = []
+    for h in found.hits:
+        i = info.get(h.iri) or {}
         best = pick(i.get("label"), langs)
+        prov = entity.provenance(i, langs) or {}
         types = [t for t in i.get("type", []) if t.startswith(ns.KOP)]
-        # The most specific Köprü types: those no other listed type is a subclass of.
-        specific = [t for t in types
-                    if not any(t in (meta.get(u) or {}).get("ancestors", []) for u in types if u != t)]
         results.append({
-            "iri": iri, "href": render.local_href(iri),
-            "label": best[0] if best else (render.term_label(iri, meta, langs) if iri in meta
-                                           else render.short(iri)),
-            "matched": matched, "matched_lang": lang, "language": language_name(lang),
-            "types": sorted(render.term_label(t, meta, langs) for t in specific),
+            "iri": h.iri, "href": render.local_href(h.iri),
+            "label": best[0] if best else h.label, "label_lang": best[1] if best else h.lang,
+            "matched": h.label, "matched_lang": h.lang, "language": language_name(h.lang),
+            "types": sorted(render.term_label(t, meta, langs)
+                            for t in entity.most_specific_types(types, meta)),
+            "summary": h.summary or prov.get("summary", ""),
+            "summary_lang": h.summary_lang if h.summary else prov.get("summary_lang", ""),
+            "summary_matched": bool(h.summary),
         })
-    if _wants_json():
-        resp = jsonify({"query": q, "results": results})
+    for r in results:
+        r["label_marks"] = search.marks(r["label"], qwords)
+        r["summary_marks"] = search.marks(r["summary"], qwords)
+
+    def page_url(n: int) -> str:
+        return url_for("pages.search", q=q, page=n,
+                       size=size if size != search.PAGE_SIZE else None)
+
+    meta_out = {"query": q, "total": found.total, "page": found.page, "pages": found.pages,
+                "size": found.size, "suggestion": found.suggestion, "inside_words": found.infix,
+                "next": page_url(found.page + 1) if found.page < found.pages else None}
+    if found.page > found.pages and found.total:
+        from server.web.pages.routes_ld import not_found
+        return not_found(None, translate("There is no page {page} of these results.",
+                                         langs).format(page=found.page))
+    fmt = tables.requested_format()
+    if fmt == "csv":
+        return tables.response("search", ["iri", "label", "matched", "matched_lang", "types", "summary"],
+                               [(r["iri"], r["label"], r["matched"], r["matched_lang"],
+                                 "; ".join(r["types"]), r["summary"]) for r in results], "csv")
+    if wants_json():
+        body = {**meta_out, "results": [{k: v for k, v in r.items() if not k.endswith("_marks")}
+                                        for r in results]}
+        resp = jsonify(body)
         resp.headers["Vary"] = "Accept"
         return resp
-    resp = Response(render_template("search.html", q=q, results=results),
+    resp = Response(render_template("search.html", q=q, results=results, found=found,
+                                    page_url=page_url, suggestion_url=(
+                                        url_for("pages.search", q=found.suggestion)
+                                        if found.suggestion else None)),
                     content_type="text/html; charset=utf-8")
     resp.headers["Vary"] = "Accept"
     return resp
 
 
-@bp.route("/browse")
-def browse_index():
-    return render_template("browse.html", classes=_class_rows(preferred_languages()), cls=None)
-
-
-@bp.route("/browse/<name>")
-def browse(name: str):
-    langs = preferred_languages()
-    meta = data.ontology_meta()
-    iri = ns.KOP + name
-    if not render.SLUG_RE.match(name.lower()) or iri not in meta:
-        from server.web.pages.routes_ld import not_found
-        return not_found(None, "No such class in the Köprü ontology.")
-    total = data.class_counts().get(iri, 0)
-    pages = max(1, -(-total // BROWSE_PAGE))
-    try:
-        page = min(max(1, int(request.args.get("page", "1"))), pages)
-    except ValueError:
-        page = 1
-    members = data.instances(iri, (page - 1) * BROWSE_PAGE, BROWSE_PAGE)
-    info = data.node_info(members)
-    items = [entity.node_view(m, info, meta, langs) for m in members]
-    cls = {"iri": iri, "name": name, "text": render.term_label(iri, meta, langs),
-           "href": render.local_href(iri), "total": total, "page": page, "pages": pages}
-    return render_template("browse.html", classes=None, cls=cls, items=items)
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: the same icon."""
+    return send_from_directory(current_app.static_folder or "", "favicon.svg",
+                               mimetype="image/svg+xml", max_age=86400)

@@ -9,11 +9,13 @@ import math
 
 from markupsafe import Markup, escape
 
+from server.web.pages.geography import path_d
+
 SVG_NS = "http://www.w3.org/2000/svg"
 
 KIND_COLOURS = {
     "agreement": "#14324a", "event": "#b85c00", "trade": "#2e7d32", "project": "#7b3fa0",
-    "place": "#8e4d00", "actor": "#0b5cad", "other": "#5b6770",
+    "place": "#00796b", "actor": "#0b5cad", "other": "#5b6770",
 }
 KIND_NAMES = {
     "agreement": "agreement", "event": "event", "trade": "trade flow", "project": "project",
@@ -33,15 +35,24 @@ STYLE = """
 .kv .axis{stroke:#5b6770;stroke-width:1.5}
 .kv .tick{stroke:#5b6770;stroke-width:1}
 .kv .grid{stroke:#d6dee6;stroke-width:1}
+.kv-graticule .grid{stroke:#6f8fa8;stroke-width:.5;stroke-opacity:.45}
 .kv .lane{fill:#fff8ec;stroke:#8a4b00;stroke-width:1;stroke-dasharray:6 4}
 .kv .band{fill:#f3f6f9}
 .kv .edge-out{stroke:#14324a;stroke-width:1.2}
 .kv .edge-in{stroke:#b85c00;stroke-width:1.2;stroke-dasharray:5 3}
 .kv .edge-both{stroke:#5b6770;stroke-width:1.2}
-.kv .inferred{stroke-opacity:.55}
-.kv .frame{fill:#fbfcfd;stroke:#5b6770;stroke-width:1}
-.kv .country{fill:#fff;stroke:#5b6770;stroke-width:1.2}
-.kv .country-off{fill:#fff;stroke:#b0bac3;stroke-width:1}
+.kv .inferred{stroke-opacity:.4}
+.kv .trunk{stroke-width:2.2}
+.kv .rel-node{fill:#5b6770}
+.kv .rel-label{fill:#33414d}
+.kv .sea{fill:#dcebf5;stroke:#5b6770;stroke-width:1}
+.kv .land{fill:#f4efe4;stroke:#8c8c8c;stroke-width:.8;stroke-linejoin:round}
+.kv .land.focus{fill:#fbe3c4}
+.kv .land.other{fill:#ececec;stroke:#b5b5b5}
+.kv a:hover .land{fill:#f7d3a0}
+.kv .country-label{font-size:11px;font-weight:600;letter-spacing:.06em;fill:#5a4a33;
+  paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+.kv .country-label.other{fill:#8a8a8a;font-weight:400}
 .kv .halo{paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}
 .kv .route{stroke:#7b3fa0;stroke-width:2.5;stroke-dasharray:7 4;fill:none}
 """
@@ -327,87 +338,91 @@ def bar_chart(groups: list[dict], fmt) -> Markup:
 
 # --- network --------------------------------------------------------------------------
 
-CIRCLE_MAX = 12      # up to this many neighbours: a circle; more: two facing arcs
-ROW = 30.0           # vertical room for one neighbour (label and caption) on the arcs
+CIRCLE_MAX = 12      # up to this many neighbours: a circle; more: grouped by relation
+ROW = 22.0           # vertical room for one neighbour in the grouped layout
+GROUP_GAP = 18.0     # between two relations' groups
 
 
-def _network_positions(n: int) -> tuple[list[tuple[float, float, str]], float, float, float, float]:
-    """([(x, y, text-anchor)] for n neighbours, cx, cy, width, height).
-
-    Up to CIRCLE_MAX: evenly round a circle, clockwise from the top. More:
-    the right and left arcs of an ellipse with the neighbours one ROW apart
-    vertically, so no two labels (always written outwards, horizontally)
-    can overlap however many there are."""
+def _circle_positions(n: int) -> tuple[list[tuple[float, float, str]], float, float, float, float]:
+    """([(x, y, text-anchor)] evenly round a circle, clockwise from the top,
+    cx, cy, width, height)."""
     label_room = 330.0
-    if n <= CIRCLE_MAX:
-        r = 170.0
-        cx, cy = label_room + r, 95.0 + r
-        out = []
-        for i in range(n):
-            angle = -math.pi / 2 + 2 * math.pi * i / max(1, n)
-            c = math.cos(angle)
-            anchor = "start" if c > 0.15 else "end" if c < -0.15 else "middle"
-            out.append((cx + r * math.cos(angle), cy + r * math.sin(angle), anchor))
-        return out, cx, cy, 2 * cx, cy + r + 70
-    right = (n + 1) // 2
-    left = n - right
-    ry = max(180.0, (right - 1) * ROW / 2 / 0.94)
-    rx = 200.0
-    cx, cy = label_room + rx, 95.0 + ry
+    r = 170.0
+    cx, cy = label_room + r, 130.0 + r
     out = []
-    for side, count in ((1, right), (-1, left)):
-        for k in range(count):
-            off = (k - (count - 1) / 2) * ROW
-            if side < 0:
-                off = -off          # the left arc runs bottom to top: clockwise overall
-            t = min(1.0, abs(off) / ry)
-            out.append((cx + side * rx * math.sqrt(1 - t * t), cy + off,
-                        "start" if side > 0 else "end"))
-    return out, cx, cy, 2 * cx, cy + ry + 60
+    for i in range(n):
+        angle = -math.pi / 2 + 2 * math.pi * i / max(1, n)
+        c = math.cos(angle)
+        anchor = "start" if c > 0.15 else "end" if c < -0.15 else "middle"
+        out.append((cx + r * math.cos(angle), cy + r * math.sin(angle), anchor))
+    return out, cx, cy, 2 * cx, cy + r + 70
+
+
+def _edge_class(node: dict) -> str:
+    cls = {"out": "edge-out", "in": "edge-in"}.get(node["direction"], "edge-both")
+    return cls + (" inferred" if node.get("inferred") else "")
+
+
+def _dot(node: dict, x: float, y: float, anchor: str, dx: float, dy: float,
+         caption: bool, limit: int) -> Markup:
+    """One neighbour: its dot (a link to its own network), its label (a link
+    to its page) and, in the circle layout, the relation under it."""
+    colour = KIND_COLOURS.get(node["kind"], KIND_COLOURS["other"])
+    parts = [
+        link(node.get("net_href"), el("circle", {"cx": x, "cy": y, "r": 6.5, "fill": colour,
+                                                 "stroke": "#fff", "stroke-width": 1.5}),
+             title=f"Neighbourhood of {node['label']}" if node.get("net_href") else node["label"]),
+        link(node["href"], text(x + dx, y + dy, clip(node["label"], limit), text_anchor=anchor,
+                                class_="halo"), title=node["label"]),
+    ]
+    if caption:
+        above = anchor == "middle" and dy < 0
+        parts.append(text(x + dx, y + (dy + 13 if not above else dy + 13), clip(node["caption"], 50),
+                          text_anchor=anchor, class_="small muted halo"))
+    return group(*parts, class_="kv-node", data_direction=node["direction"])
+
+
+def _network_legend(kinds: list[str], y: float) -> Markup:
+    leg, width = legend(20, y, kinds)
+    lines = []
+    x = 20.0
+    y2 = y + 22
+    for cls, words in (("edge-out", "the entity points at it"), ("edge-in", "it points at the entity"),
+                       ("edge-both", "both ways"), ("edge-out inferred", "inferred (OWL RL), fainter")):
+        lines.append(el("line", {"class": cls, "x1": x, "y1": y2 - 4, "x2": x + 28, "y2": y2 - 4}))
+        lines.append(text(x + 34, y2, words, class_="small muted"))
+        x += 34 + text_width(words, 11) + 22
+    return group(leg, *lines, class_="legend kv-legend")
 
 
 def network(center: dict, nodes: list[dict], more: int = 0) -> Markup:
-    """A radial layout: the entity in the middle, its neighbours round it in
-    a fixed order (grouped by direction and relation), each with its label
-    and the relation read from the centre ("party to", "within").
+    """The entity in the middle and its neighbours: round a circle when
+    they are few, each with the relation under its label; when there are
+    more, grouped by relation — the centre links to one node per relation
+    ("party to (16)"), which fans out to that relation's neighbours, listed
+    in two columns — so every label stays whole and apart.
 
     center: {label, href, kind}; nodes: [{label, href, net_href, kind,
-    caption, direction: out|in|both, inferred}] in display order."""
-    positions, cx, cy, width, height = _network_positions(len(nodes))
+    caption, direction: out|in|both, inferred}] in display order (grouped
+    by direction and relation)."""
+    kinds = sorted({n["kind"] for n in nodes} | {center["kind"]}, key=list(KIND_COLOURS).index)
+    parts = [text(20, 28, f"Neighbourhood of {clip(center['label'], 80)}", class_="big"),
+             _network_legend(kinds, 54)]
+    edges, dots = [], []
+    if len(nodes) <= CIRCLE_MAX:
+        positions, cx, cy, width, height = _circle_positions(len(nodes))
+        for node, (x, y, anchor) in zip(nodes, positions, strict=False):
+            edges.append(el("line", {"class": _edge_class(node), "x1": cx, "y1": cy, "x2": x, "y2": y}))
+            if anchor == "middle":      # top or bottom of the circle: label above or below
+                dx, dy = 0.0, (-24.0 if y < cy else 22.0)
+            else:
+                dx, dy = (11.0 if anchor == "start" else -11.0), 4.0
+            dots.append(_dot(node, x, y, anchor, dx, dy, True, 44))
+        rels: list = []
+    else:
+        cx, cy, width, height, rels = _grouped(nodes, edges, dots)
     if more:
         height += 20
-    parts = [text(20, 28, f"Neighbourhood of {clip(center['label'], 80)}", class_="big")]
-    leg = [
-        el("line", {"class": "edge-out", "x1": 20.0, "y1": 48.0, "x2": 48.0, "y2": 48.0}),
-        text(54, 52, "the entity points at it", class_="small muted"),
-        el("line", {"class": "edge-in", "x1": 200.0, "y1": 48.0, "x2": 228.0, "y2": 48.0}),
-        text(234, 52, "it points at the entity", class_="small muted"),
-        el("line", {"class": "edge-both", "x1": 380.0, "y1": 48.0, "x2": 408.0, "y2": 48.0}),
-        text(414, 52, "both", class_="small muted"),
-    ]
-    parts.append(group(*leg, class_="legend"))
-    edges, dots = [], []
-    for node, (x, y, anchor) in zip(nodes, positions, strict=False):
-        cls = {"out": "edge-out", "in": "edge-in"}.get(node["direction"], "edge-both")
-        if node.get("inferred"):
-            cls += " inferred"
-        edges.append(el("line", {"class": cls, "x1": cx, "y1": cy, "x2": x, "y2": y}))
-        if anchor == "middle":      # top or bottom of the circle: label above or below
-            above = y < cy
-            dx, dy_label, dy_caption = 0, (-24 if above else 22), (-11 if above else 35)
-        else:
-            dx, dy_label, dy_caption = (11 if anchor == "start" else -11), 4, 17
-        colour = KIND_COLOURS.get(node["kind"], KIND_COLOURS["other"])
-        dots.append(group(
-            link(node.get("net_href"), el("circle", {"cx": x, "cy": y, "r": 7.0, "fill": colour,
-                                                     "stroke": "#fff", "stroke-width": 1.5}),
-                 title=f"Neighbourhood of {node['label']}" if node.get("net_href") else node["label"]),
-            link(node["href"], text(x + dx, y + dy_label, clip(node["label"], 44),
-                                    text_anchor=anchor, class_="halo"),
-                 title=node["label"]),
-            text(x + dx, y + dy_caption, clip(node["caption"], 50), text_anchor=anchor,
-                 class_="small muted halo"),
-            class_="kv-node", data_direction=node["direction"]))
     centre = group(
         el("circle", {"cx": cx, "cy": cy, "r": 16.0,
                       "fill": KIND_COLOURS.get(center["kind"], KIND_COLOURS["other"]),
@@ -415,7 +430,8 @@ def network(center: dict, nodes: list[dict], more: int = 0) -> Markup:
         link(center["href"], text(cx, cy + 36, clip(center["label"], 60), text_anchor="middle",
                                   class_="big halo"), title=center["label"]),
         class_="kv-centre")
-    parts += [group(*edges, class_="kv-edges"), group(*dots, class_="kv-nodes"), centre]
+    parts += [group(*edges, class_="kv-edges"), group(*rels, class_="kv-relations"),
+              group(*dots, class_="kv-nodes"), centre]
     if not nodes:
         parts.append(text(cx, cy + 70, "Nothing links to or from this entity here.",
                           text_anchor="middle", class_="muted"))
@@ -423,34 +439,89 @@ def network(center: dict, nodes: list[dict], more: int = 0) -> Markup:
         parts.append(text(20, height - 12, f"… and {more} more links, listed on the entity page.",
                           class_="muted"))
     return document(width, height, f"Neighbourhood of {center['label']}",
-                    "The entity in the centre and every node one link away, in either direction; "
-                    "each label links to that node's page, each dot to its own neighbourhood.",
-                    *parts, css_class="network")
+                    "The entity in the centre and every node one link away, in either direction, "
+                    "grouped by relation; each label links to that node's page, each dot to its "
+                    "own neighbourhood.", *parts, css_class="network")
+
+
+def _grouped(nodes: list[dict], edges: list, dots: list):
+    """Lay out many neighbours by relation, in two columns; appends to
+    `edges` and `dots`; returns (cx, cy, width, height, relation nodes)."""
+    groups: list[tuple[tuple[str, str], list[dict]]] = []
+    for n in nodes:
+        key = (n["direction"], n["caption"])
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(n)
+        else:
+            groups.append((key, [n]))
+    # Split the groups between the right and the left column, half the rows each.
+    total = sum(len(g) for _, g in groups) * ROW + GROUP_GAP * len(groups)
+    right: list = []
+    left: list = []
+    acc = 0.0
+    for item in groups:
+        (right if acc < total / 2 else left).append(item)
+        acc += len(item[1]) * ROW + GROUP_GAP
+    label_room, fan, spoke = 360.0, 130.0, 160.0
+    cx = label_room + fan + spoke + 10
+    width = 2 * cx
+    top = 110.0
+
+    def column_height(col):
+        return sum(len(g) * ROW + GROUP_GAP for _, g in col)
+
+    height_cols = max(column_height(right), column_height(left))
+    cy = top + height_cols / 2
+    rels = []
+    for side, col in ((1, right), (-1, left)):
+        y = top + (height_cols - column_height(col)) / 2
+        for (direction, caption), members in col:
+            block = len(members) * ROW
+            ry = y + block / 2 - ROW / 2
+            rx = cx + side * spoke
+            rel_cls = _edge_class({"direction": direction,
+                                   "inferred": all(m.get("inferred") for m in members)})
+            edges.append(el("line", {"class": rel_cls + " trunk", "x1": cx, "y1": cy, "x2": rx, "y2": ry}))
+            rels.append(group(
+                el("circle", {"cx": rx, "cy": ry, "r": 4.0, "class": "rel-node"}),
+                text(rx, ry - 8, f"{clip(caption, 34)} ({len(members)})", text_anchor="middle",
+                     class_="small bold halo rel-label"),
+                class_="kv-relation", data_direction=direction))
+            for k, node in enumerate(members):
+                ny = y + k * ROW
+                nx = rx + side * fan
+                edges.append(el("line", {"class": _edge_class(node), "x1": rx, "y1": ry, "x2": nx, "y2": ny}))
+                dots.append(_dot(node, nx, ny, "start" if side > 0 else "end",
+                                 10.0 * side, 4.0, False, 46))
+            y += block + GROUP_GAP
+    return cx, cy, width, top + height_cols + 40, rels
 
 
 # --- map ------------------------------------------------------------------------------
 
 class Projection:
-    """Equirectangular: x proportional to longitude, y to latitude."""
+    """Equirectangular with its standard parallel at the frame's middle
+    latitude: x proportional to longitude × cos(φ0), y to latitude, so
+    shapes near the middle of the frame keep their proportions."""
 
     def __init__(self, west: float, east: float, south: float, north: float,
                  width: float, left: float = 50.0, top: float = 60.0):
         self.west, self.east, self.south, self.north = west, east, south, north
         self.left, self.top = left, top
-        self.k = width / (east - west)
+        self.kx = width / (east - west)
+        self.ky = self.kx / math.cos(math.radians((south + north) / 2))
         self.width = width
-        self.height = (north - south) * self.k
+        self.height = (north - south) * self.ky
 
     def xy(self, lon: float, lat: float) -> tuple[float, float]:
-        return (self.left + (lon - self.west) * self.k, self.top + (self.north - lat) * self.k)
+        return (self.left + (lon - self.west) * self.kx, self.top + (self.north - lat) * self.ky)
 
     def inside(self, lon: float, lat: float) -> bool:
         return self.west <= lon <= self.east and self.south <= lat <= self.north
 
 
 def graticule(p: Projection, step: float, labels: bool = True) -> Markup:
-    parts = [el("rect", {"class": "frame", "x": p.left, "y": p.top, "width": p.width,
-                         "height": p.height})]
+    parts = []
     lon = math.ceil(p.west / step) * step
     while lon <= p.east + 1e-9:
         x, _ = p.xy(lon, p.north)
@@ -469,39 +540,61 @@ def graticule(p: Projection, step: float, labels: bool = True) -> Markup:
     return group(*parts, class_="kv-graticule")
 
 
+def outlines(p: Projection, countries: list[dict], clip_id: str) -> Markup:
+    """Country shapes, clipped to the frame: those in the graph link to
+    their page and are filled (the six Western Balkan states a shade
+    warmer); the others are a pale grey.
+
+    countries: [{label, href, d, in_graph, focus}] (d: an SVG path)."""
+    shapes = []
+    for c in countries:
+        cls = "land focus" if c.get("focus") else "land" if c["in_graph"] else "land other"
+        shape = el("path", {"class": cls, "d": c["d"]})
+        shapes.append(link(c["href"] if c["in_graph"] else None, shape, title=c["label"]))
+    return group(*shapes, class_="kv-outlines", clip_path=f"url(#{clip_id})")
+
+
+def _frame(p: Projection, clip_id: str) -> Markup:
+    rect = {"x": p.left, "y": p.top, "width": p.width, "height": p.height}
+    return group(el("defs", None, el("clipPath", {"id": clip_id}, el("rect", rect))),
+                 el("rect", {"class": "sea", **rect}))
+
+
 def region_map(frame: dict, countries: list[dict], places: list[dict], routes: list[dict],
                markers: list[dict], offmap: list[dict]) -> Markup:
-    """The region schematically: a labelled graticule, countries as labelled
-    points at their approximate centres (not borders), the places the graph
-    gives coordinates for, numbered project markers, and routes.
+    """The region: Natural Earth's country outlines (each labelled, linking to
+    its page when it is in the graph), a labelled 1° grid, the places the
+    graph gives coordinates for, numbered project markers, routes, and a
+    legend.
 
     frame: {west, east, south, north, step}
-    countries: [{label, href, lon, lat, in_graph}]
+    countries: [{label, href, rings, label_at: (lon, lat), in_graph, focus}]
     places: [{label, href, lon, lat}]
     routes: [{label, href, points: [(lon, lat), …], number}]
     markers: [{number, label, href, lon, lat, kind}]   (already spread out)
     offmap: [{label, href, side, lat}] things east/west of the frame."""
-    p = Projection(frame["west"], frame["east"], frame["south"], frame["north"], 880.0)
+    p = Projection(frame["west"], frame["east"], frame["south"], frame["north"], 760.0,
+                   left=50.0, top=60.0)
     width = p.left + p.width + 40
-    height = p.top + p.height + 60
-    parts = [text(p.left, 26, "Places and projects (schematic: no borders)", class_="big"),
-             text(p.left, 46, "Equirectangular grid, 1° lines. Countries are drawn as points at their "
-                              "approximate centres; cities at the coordinates the graph gives.",
+    legend_h = 70.0
+    height = p.top + p.height + 30 + legend_h
+    parts = [text(p.left, 26, "Places and projects", class_="big"),
+             text(p.left, 46, "Country borders from Natural Earth (1:10m, simplified); cities at the "
+                              "coordinates the graph gives; projects placed schematically.",
                   class_="small muted"),
-             graticule(p, frame.get("step", 1.0))]
+             _frame(p, "kv-map-clip")]
+    parts.append(outlines(p, [{**c, "d": path_d(c["rings"], p.xy)} for c in countries], "kv-map-clip"))
+    parts.append(graticule(p, frame.get("step", 1.0)))
     cs = []
     for c in countries:
-        x, y = p.xy(c["lon"], c["lat"])
-        cls = "country" if c["in_graph"] else "country-off"
-        diamond = el("path", {"class": cls, "d": f"M{num(x)} {num(y - 8)}l8 8l-8 8l-8-8z"})
-        lx, ly, anchor = {"left": (x - 14, y + 4, "end"), "right": (x + 14, y + 4, "start"),
-                          "above": (x, y - 14, "middle")}.get(c.get("label_at", ""),
-                                                               (x, y + 24, "middle"))
-        label = text(lx, ly, c["label"].upper(), text_anchor=anchor,
-                     class_="small bold" if c["in_graph"] else "small muted")
-        title = c["label"] + (" (approximate centre)" if c["in_graph"] else
-                              " (approximate centre; not in the graph)")
-        cs.append(group(link(c["href"] if c["in_graph"] else None, diamond, label, title=title),
+        lon, lat = c["label_at"]
+        if not p.inside(lon, lat):
+            continue
+        x, y = p.xy(lon, lat)
+        label = text(x, y, c["label"].upper(), text_anchor="middle",
+                     class_="country-label" + ("" if c["in_graph"] else " other"))
+        title = c["label"] + ("" if c["in_graph"] else " (not in the graph)")
+        cs.append(group(link(c["href"] if c["in_graph"] else None, label, title=title),
                         class_="kv-country"))
     parts.append(group(*cs, class_="kv-countries"))
     rs = []
@@ -511,7 +604,8 @@ def region_map(frame: dict, countries: list[dict], places: list[dict], routes: l
         mx = sum(x for x, _ in pts) / len(pts)
         my = sum(y for _, y in pts) / len(pts)
         rs.append(link(r["href"], el("path", {"class": "route", "d": d}),
-                       el("circle", {"cx": mx, "cy": my, "r": 9.0, "fill": KIND_COLOURS["project"]}),
+                       el("circle", {"cx": mx, "cy": my, "r": 9.0, "fill": KIND_COLOURS["project"],
+                                     "stroke": "#fff", "stroke-width": 1.5}),
                        text(mx, my + 4, str(r["number"]), text_anchor="middle",
                             class_="small bold", style="fill:#fff"),
                        title=f"{r['number']}. {r['label']}"))
@@ -526,7 +620,7 @@ def region_map(frame: dict, countries: list[dict], places: list[dict], routes: l
         ly = y + 17 if up_right else y - 6
         ps.append(group(link(pl["href"], el("circle", {"cx": x, "cy": y, "r": 5.0, "fill": "#c62828",
                                                        "stroke": "#fff", "stroke-width": 1.5}),
-                             text(x + 8, ly, pl["label"], class_="bold"),
+                             text(x + 8, ly, pl["label"], class_="bold halo"),
                              title=f"{pl['label']} ({pl['coords']})"),
                         class_="kv-place"))
     parts.append(group(*ps, class_="kv-places"))
@@ -549,33 +643,59 @@ def region_map(frame: dict, countries: list[dict], places: list[dict], routes: l
         arrow = "→" if o["side"] == "east" else "←"
         words = f"{o['label']} {arrow}" if o["side"] == "east" else f"{arrow} {o['label']}"
         off.append(link(o["href"], text(x, y, words, text_anchor="end" if o["side"] == "east" else "start",
-                                        class_="bold"),
+                                        class_="bold halo"),
                         title=f"{o['label']}: outside this frame, to the {o['side']}"))
     parts.append(group(*off, class_="kv-offmap"))
-    return document(width, height, "Map of places and projects (schematic)",
-                    "A schematic map: a latitude/longitude grid, countries as points at approximate "
-                    "centres (no borders are drawn), cities at their coordinates from the graph, and "
-                    "numbered project markers.", *parts, css_class="map")
+    parts.append(_map_legend(p.left, p.top + p.height + 34))
+    return document(width, height, "Map of places and projects",
+                    "Country borders from Natural Earth; the cities the graph gives coordinates for "
+                    "as red dots; projects as numbered purple markers at their city or country "
+                    "(schematically, not at a site); a route as a dashed line.", *parts, css_class="map")
+
+
+def _map_legend(x: float, y: float) -> Markup:
+    items = [
+        (el("rect", {"class": "land focus", "x": x, "y": y - 10, "width": 16.0, "height": 12.0}),
+         "Western Balkan country in the graph"),
+        (el("rect", {"class": "land", "x": x, "y": y - 10, "width": 16.0, "height": 12.0}),
+         "other country in the graph"),
+        (el("rect", {"class": "land other", "x": x, "y": y - 10, "width": 16.0, "height": 12.0}),
+         "not in the graph"),
+        (el("circle", {"cx": x + 8, "cy": y - 4, "r": 5.0, "fill": "#c62828"}), "city (coordinates)"),
+        (group(el("circle", {"cx": x + 8, "cy": y - 4, "r": 8.0, "fill": KIND_COLOURS["project"]}),
+               text(x + 8, y, "1", text_anchor="middle", class_="small bold", style="fill:#fff")),
+         "project (numbered; see the list)"),
+        (el("path", {"class": "route", "d": f"M{num(x)} {num(y - 4)}h18"}), "route"),
+    ]
+    parts, cx, cy = [], x, y
+    for i, (mark, words) in enumerate(items):
+        if i == 3:
+            cx, cy = x, y + 24
+        shift = cx - x
+        parts.append(group(mark, transform=f"translate({num(shift)} {num(cy - y)})") if shift or cy != y
+                     else mark)
+        parts.append(text(cx + 24, cy, words, class_="small"))
+        cx += 24 + text_width(words, 11) + 26
+    return group(*parts, class_="kv-legend")
 
 
 def mini_map(frame: dict, countries: list[dict], lon: float, lat: float, label: str) -> Markup:
-    """A small locator for an entity page: the grid, the countries' points
-    and the entity's own point."""
+    """A small locator for an entity page: the country outlines and the
+    entity's own point."""
     p = Projection(frame["west"], frame["east"], frame["south"], frame["north"], 250.0,
                    left=8.0, top=8.0)
-    parts = [graticule(p, 2.0, labels=False)]
-    for c in countries:
-        x, y = p.xy(c["lon"], c["lat"])
-        parts.append(el("path", {"class": "country-off", "d": f"M{num(x)} {num(y - 4)}l4 4l-4 4l-4-4z"}))
+    parts = [_frame(p, "kv-mini-clip"),
+             outlines(p, [{**c, "href": None, "in_graph": False, "focus": c.get("focus"),
+                           "d": path_d(c["rings"], p.xy)} for c in countries], "kv-mini-clip")]
     if p.inside(lon, lat):
         x, y = p.xy(lon, lat)
         parts.append(el("circle", {"cx": x, "cy": y, "r": 5.0, "fill": "#c62828", "stroke": "#fff",
                                    "stroke-width": 1.5}))
         parts.append(text(x + 8 if x < p.left + p.width - 80 else x - 8, y - 7, clip(label, 24),
-                          class_="small bold",
+                          class_="small bold halo",
                           text_anchor="start" if x < p.left + p.width - 80 else "end"))
     else:
         parts.append(text(p.left + 8, p.top + 18, "Outside the map's frame", class_="small muted"))
     return document(p.left * 2 + p.width, p.top * 2 + p.height, f"Where {label} is",
-                    "A small schematic locator map: a 2° grid, country centres as small diamonds, "
-                    "and this place as a red dot.", *parts, css_class="mini", role="img")
+                    "A small locator map: country borders from Natural Earth and this place as a "
+                    "red dot.", *parts, css_class="mini", role="img")

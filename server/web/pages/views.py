@@ -8,11 +8,11 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Response, render_template, request
+from flask import Response, render_template, request, url_for
 from markupsafe import Markup
 
 from server import namespaces as ns
-from server.web.pages import data, entity, render, svg
+from server.web.pages import data, entity, geography, render, svg, tables, view_exports
 from server.web.pages.blueprint import bp
 from server.web.pages.labels import pick, preferred_languages
 
@@ -82,12 +82,21 @@ def _svg_response(drawing: Markup) -> Response:
     return resp
 
 
-def _page(name: str, template: str, build, as_svg: bool) -> Response:
+def _page(name: str, template: str, build, as_svg: bool, ext: str = "") -> Response:
+    """The view `name` as HTML (the drawing and its table), as SVG, or its
+    table as CSV or JSON (`ext`)."""
     langs = preferred_languages()
     model = _memo(name, tuple(langs), lambda: build(langs))
     if as_svg:
         return _svg_response(model["svg"])
-    body = _memo(name + ":html", tuple(langs), lambda: render_template(template, v=model))
+    if ext:
+        columns, rows = view_exports.TABLES[name](model)
+        resp = tables.response(name, columns, rows, ext)
+        resp.headers["Vary"] = "Accept-Language"
+        return resp
+    body = _memo(name + ":html", tuple(langs), lambda: render_template(
+        template, v=model, query_href=view_exports.query_href(name),
+        csv=url_for(f"pages.{name}_data", ext="csv"), json=url_for(f"pages.{name}_data", ext="json")))
     resp = Response(body, content_type="text/html; charset=utf-8")
     resp.headers["Vary"] = "Accept-Language"
     return resp
@@ -145,6 +154,11 @@ def timeline_page():
 @bp.route("/timeline.svg")
 def timeline_svg():
     return _page("timeline", "timeline.html", timeline_model, True)
+
+
+@bp.route("/timeline.<any(csv, json):ext>")
+def timeline_data(ext: str):
+    return _page("timeline", "timeline.html", timeline_model, False, ext)
 
 
 # --- trade ----------------------------------------------------------------------------
@@ -206,6 +220,11 @@ def trade_svg():
     return _page("trade", "trade.html", trade_model, True)
 
 
+@bp.route("/trade.<any(csv, json):ext>")
+def trade_data(ext: str):
+    return _page("trade", "trade.html", trade_model, False, ext)
+
+
 # --- network --------------------------------------------------------------------------
 
 def incoming_wording(prop: str, meta: dict, langs: list[str]) -> str:
@@ -257,7 +276,7 @@ def network_model(iri: str, inferred: bool, langs: list[str]) -> dict:
             "slug": render.slug_of(iri), "svg": drawing}
 
 
-def _network(slug: str, as_svg: bool) -> Response:
+def _network(slug: str, as_svg: bool, ext: str = "") -> Response:
     from server.web.pages.routes_ld import not_found
 
     iri = ns.ID + slug
@@ -269,7 +288,14 @@ def _network(slug: str, as_svg: bool) -> Response:
     model = _memo("network", key, lambda: network_model(iri, inferred, langs))
     if as_svg:
         return _svg_response(model["svg"])
-    body = _memo("network:html", key, lambda: render_template("network.html", v=model))
+    if ext:
+        columns, rows = view_exports.network_table(model)
+        return tables.response(f"network-{slug}", columns, rows, ext)
+    flag = 1 if inferred else None
+    body = _memo("network:html", key, lambda: render_template(
+        "network.html", v=model, query_href=view_exports.query_href("network", iri),
+        csv=url_for("pages.network_data", slug=slug, ext="csv", inferred=flag),
+        json=url_for("pages.network_data", slug=slug, ext="json", inferred=flag)))
     resp = Response(body, content_type="text/html; charset=utf-8")
     resp.headers["Vary"] = "Accept-Language"
     return resp
@@ -283,6 +309,11 @@ def network_page(slug: str):
 @bp.route("/id/<slug>/network.svg")
 def network_svg(slug: str):
     return _network(slug, True)
+
+
+@bp.route("/id/<slug>/network.<any(csv, json):ext>")
+def network_data(slug: str, ext: str):
+    return _network(slug, False, ext)
 
 
 # --- map ------------------------------------------------------------------------------
@@ -311,7 +342,8 @@ def map_model(langs: list[str]) -> dict:
     country_iris = {ns.ID + c["slug"]: c for c in frame_data["countries"]}
     off_iris = {ns.ID + o["slug"]: o for o in frame_data.get("offmap", [])}
     iris = (list(pts) + [f for f, _ in projects] + [pl for _, pl in projects]
-            + [f for f, _ in routes_raw] + list(country_iris) + list(off_iris))
+            + [f for f, _ in routes_raw] + list(country_iris) + list(off_iris)
+            + [ns.ID + c["slug"] for c in geography.countries()])
     info = data.node_info(iris)
 
     def in_graph(i):
@@ -325,14 +357,7 @@ def map_model(langs: list[str]) -> dict:
         item = {**v, "lon": lon, "lat": lat, "coords": coords}
         (places if west <= lon <= east and south <= lat <= north else outside).append(item)
     places.sort(key=lambda d: d["label"].lower())
-    countries = []
-    for c_iri, c in country_iris.items():
-        known = in_graph(c_iri)
-        label = _label(c_iri, info, meta, langs) if known else c["name"]
-        countries.append({"iri": c_iri, "label": label, "href": render.local_href(c_iri),
-                          "lon": c["lon"], "lat": c["lat"], "in_graph": known,
-                          "label_at": c.get("label_at", "")})
-    countries.sort(key=lambda d: d["label"].lower())
+    countries = country_shapes(info, meta, langs)
 
     # Routes: facts that connect two or more places with coordinates.
     ends: dict[str, list] = {}
@@ -403,6 +428,29 @@ def map_svg():
     return _page("map", "map.html", map_model, True)
 
 
+@bp.route("/map.<any(csv, json):ext>")
+def map_data(ext: str):
+    return _page("map", "map.html", map_model, False, ext)
+
+
+WESTERN_BALKANS = {"albania", "bosnia-and-herzegovina", "kosovo", "montenegro", "north-macedonia",
+                   "serbia"}
+
+
+def country_shapes(info: dict, meta: dict, langs: list[str]) -> list[dict]:
+    """Natural Earth's countries with the graph's names and pages where the
+    graph has them: [{iri, label, href, rings, label_at, in_graph, focus}]."""
+    out = []
+    for c in geography.countries():
+        iri = ns.ID + c["slug"]
+        known = bool((info.get(iri) or {}).get("label"))
+        out.append({"iri": iri, "label": _label(iri, info, meta, langs) if known else c["name"],
+                    "href": render.local_href(iri), "rings": c["rings"], "label_at": c["label"],
+                    "in_graph": known, "focus": known and c["slug"] in WESTERN_BALKANS})
+    out.sort(key=lambda d: d["label"].lower())
+    return out
+
+
 # --- the small map on entity pages ------------------------------------------------------
 
 @bp.app_template_global("kv_mini_map")
@@ -417,6 +465,7 @@ def mini_map(iri: str) -> Markup:
         langs = preferred_languages()
         best = pick(info.get("label"), langs)
         frame_data = outline()
-        return svg.mini_map(frame_data["frame"], frame_data["countries"], lon, lat,
+        shapes = [{**c, "focus": c["slug"] in WESTERN_BALKANS} for c in geography.countries()]
+        return svg.mini_map(frame_data["frame"], shapes, lon, lat,
                             best[0] if best else render.local_name(iri))
     return Markup("")

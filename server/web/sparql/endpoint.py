@@ -204,22 +204,60 @@ def service_description() -> Response:
 # --- query UI -----------------------------------------------------------------
 
 def _examples():
-    """The queries/ gallery: [{title, description, query}] ([] if none)."""
+    """The queries/ gallery: [{slug, title, description, query, group}] ([] if none)."""
     try:
         items = load_queries(Project(_config().project_root))
     except Exception as e:                       # a broken query file must not break the UI
         logging.getLogger("kopru.sparql").warning("query gallery unavailable: %s", e)
         return []
-    return [{"slug": q.slug, "title": q.title, "description": q.description, "query": q.text}
-            for q in items]
+    return [{"slug": q.slug, "title": q.title, "description": q.description, "query": q.text,
+             "group": _group_of(q.slug + " " + q.title)} for q in items]
+
+
+# The gallery's groups: the first whose words occur in a query's file name or
+# title (lower-case) takes it; the rest are "Other questions".
+EXAMPLE_GROUPS = [
+    ("The graph itself", ("entities-per-class", "links-out", "facts-per-paragraph", "timeline-by-year",
+                          "everything")),
+    ("Claims, views and trends", ("claim", "view", "debate", "commentator", "observer", "neutral",
+                                  "pivot", "huge", "vital", "trend", "islamophobia", "analyst")),
+    ("Trade", ("trade", "export", "import")),
+    ("Security and defence", ("kfor", "military", "peacekeeping", "security", "ammunition",
+                              "sniper", "defence", "training")),
+    ("Aid, religion and communities", ("mosque", "flood", "communit", "muslim", "tika", "aid",
+                                       "relief")),
+    ("Projects and investment", ("highway", "railway", "airport", "transport", "energy", "fund",
+                                 "invest", "project", "build")),
+    ("Agreements and relations", ("agreement", "ties", "recognition", "sovereignty", "power-sharing",
+                                  "cooperation", "engagement", "relation", "russia")),
+]
+OTHER_GROUP = "Other questions"
+
+
+def _group_of(text: str) -> str:
+    text = text.lower()
+    for title, words in EXAMPLE_GROUPS:
+        if any(w in text for w in words):
+            return title
+    return OTHER_GROUP
+
+
+def _grouped(examples: list[dict]) -> list[tuple[str, list[tuple[int, dict]]]]:
+    order = [t for t, _ in EXAMPLE_GROUPS] + [OTHER_GROUP]
+    groups: dict[str, list] = {}
+    for i, ex in enumerate(examples):
+        groups.setdefault(ex["group"], []).append((i, ex))
+    return [(t, groups[t]) for t in order if t in groups]
 
 
 def query_ui(query: str | None) -> Response:
     config = _config()
+    examples = _examples()
     html = render_template(
         "sparql.html",
         query=query,
-        examples=_examples(),
+        examples=examples,
+        example_groups=_grouped(examples),
         prefixes=ns.PREFIXES,
         config=config,
         graphs=[(g, n) for n, g in ns.GRAPH_NAMES.items()],

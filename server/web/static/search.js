@@ -9,6 +9,10 @@
     input.setAttribute("aria-controls", list.id); input.setAttribute("aria-expanded", "false");
     form.appendChild(list);
     function close() { list.hidden = true; active = -1; input.setAttribute("aria-expanded", "false"); }
+    // Only this site's pages and http(s) addresses are ever opened (an IRI
+    // such as javascript:… is shown, never followed).
+    function safe(href) { return typeof href === "string" && /^(\/(?!\/)|https?:\/\/)/i.test(href); }
+    function go(r) { if (safe(r.href)) window.location.href = r.href; }
     function render(results) {
       items = results; list.textContent = "";
       results.forEach(function (r, i) {
@@ -18,7 +22,8 @@
         if (r.matched !== r.label) {
           var s = document.createElement("small"); s.textContent = r.matched + " (" + r.matched_lang + ")"; li.appendChild(s);
         }
-        li.addEventListener("mousedown", function (ev) { ev.preventDefault(); window.location.href = r.href; });
+        if (!safe(r.href)) li.setAttribute("aria-disabled", "true");
+        li.addEventListener("mousedown", function (ev) { ev.preventDefault(); go(r); });
         list.appendChild(li);
       });
       list.hidden = results.length === 0;
@@ -36,7 +41,9 @@
       if (q.length < 2) { close(); return; }
       timer = setTimeout(function () {
         var mine = ++seq;
-        fetch(form.getAttribute("action") + "?limit=8&q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
+        var lang = new URLSearchParams(location.search).get("lang");
+        fetch(form.getAttribute("action") + "?limit=8&q=" + encodeURIComponent(q) + (lang ? "&lang=" + encodeURIComponent(lang) : ""),
+              { headers: { Accept: "application/json" } })
           .then(function (r) { return r.json(); })
           .then(function (d) { if (mine === seq) render(d.results || []); })
           .catch(close);
@@ -47,7 +54,7 @@
       if (ev.key === "ArrowDown") { ev.preventDefault(); highlight(Math.min(active + 1, items.length - 1)); }
       else if (ev.key === "ArrowUp") { ev.preventDefault(); highlight(Math.max(active - 1, 0)); }
       else if (ev.key === "Escape") { close(); }
-      else if (ev.key === "Enter" && active >= 0) { ev.preventDefault(); window.location.href = items[active].href; }
+      else if (ev.key === "Enter" && active >= 0) { ev.preventDefault(); go(items[active]); }
     });
     input.addEventListener("blur", function () { setTimeout(close, 100); });
   }
