@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, render_template, request
-from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from server.config import Config
 from server.errors import KopruError
@@ -87,6 +87,11 @@ def _register_error_handlers(app: Flask) -> None:
         return error_response(405, f"Method {request.method} is not allowed here; use "
                                    f"{allowed}. (The SPARQL endpoint is read-only: queries "
                                    "by GET or POST.)", {"Allow": ", ".join(e.valid_methods or [])})
+
+    @app.errorhandler(NotFound)
+    def not_found(e: NotFound):
+        from server.web.pages.missing import not_found_response
+        return not_found_response()
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(e):

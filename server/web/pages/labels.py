@@ -293,6 +293,87 @@ UI_TR: dict[str, str] = {
         "Etiketler her düğümün sayfasına bağlanır; noktalar o düğümün kendi ağını açar.",
     "Neighbours": "Komşular",
     "its network": "ağı",
+    # readers: search, browse, home, source, errors, views (issue 11)
+    "(names in every language and summaries; whole words from their start, ignoring case and accents).":
+        "(her dildeki adlar ve özetler; sözcüklerin başından, büyük/küçük harf ve aksan gözetmeksizin).",
+    "No word starts with “{q}”; these names contain it.": "“{q}” ile başlayan sözcük yok; bu adlar onu içeriyor.",
+    "Did you mean": "Bunu mu demek istediniz:",
+    "Download:": "İndir:",
+    "the query behind this view": "bu görünümün ardındaki sorgu",
+    "About the source:": "Kaynak hakkında:",
+    "The source is one analysis article. It gives no title, author, publisher or date, so it cannot be traced to a publication or dated: what Köprü says can be checked against the article's sentences (cited by number), not against who wrote it or when.":
+        "Kaynak tek bir analiz makalesidir. Başlığı, yazarı, yayıncısı ve tarihi verilmemiştir; bu yüzden bir yayına bağlanamaz ve tarihlenemez: Köprü'nün söyledikleri makalenin (numarasıyla anılan) cümleleriyle karşılaştırılabilir, ama kimin ne zaman yazdığıyla karşılaştırılamaz.",
+    "Where the facts come from": "Olgular nereden geliyor",
+    "Search names and summaries, in any language": "Adlarda ve özetlerde, her dilde arayın",
+    "Facts": "Olgular",
+    "each citing the sentence it comes from": "her biri dayandığı cümleyi gösterir",
+    "states, agencies, companies, organisations, groups": "devletler, kurumlar, şirketler, örgütler, gruplar",
+    "signed between the actors": "aktörler arasında imzalanan",
+    "funded or built": "finanse edilen ya da inşa edilen",
+    "Money flows": "Para akışları",
+    "trade, investment and aid": "ticaret, yatırım ve yardım",
+    "views held by someone, kept apart from facts": "birine ait görüşler, olgulardan ayrı tutulur",
+    "Sentences cited": "Atıf yapılan cümleler",
+    "of the article's {n}; each lists the facts drawn from it": "makalenin {n} cümlesinden; her biri ondan çıkarılan olguları listeler",
+    "All classes": "Tüm sınıflar",
+    "places and projects on the region's borders": "bölgenin sınırları üzerinde yerler ve projeler",
+    "Query": "Sorgu",
+    "example questions in SPARQL, with tables, charts and maps": "tablolar, grafikler ve haritalarla SPARQL örnek soruları",
+    "Every list, table and chart has a CSV and a JSON twin (a Download line under it).":
+        "Her listenin, tablonun ve grafiğin bir CSV ve bir JSON ikizi vardır (altındaki İndir satırı).",
+    "What is known about this source:": "Bu kaynak hakkında bilinenler:",
+    "Title": "Başlık",
+    "Author": "Yazar",
+    "Publisher": "Yayıncı",
+    "Date": "Tarih",
+    "not given": "verilmemiş",
+    "not given (“last year” in the article is kept relative to it)": "verilmemiş (makaledeki “geçen yıl” ona göreli olarak tutulur)",
+    "an analysis article in ten paragraphs, {n} sentences": "on paragraflık bir analiz makalesi, {n} cümle",
+    "Sentence {id}, paragraph {paragraph}, of the source article — an analysis article with no title, author, publisher or date given":
+        "Kaynak makalenin {id} numaralı cümlesi, paragraf {paragraph} — başlığı, yazarı, yayıncısı ve tarihi verilmemiş bir analiz makalesi",
+    "not a web address: shown, not linked": "web adresi değil: gösterilir, bağlanmaz",
+    "{kind} in {place}": "{kind} ({place})",
+    "{n} broader type": "{n} üst tür",
+    "{n} broader types": "{n} üst tür",
+    "What the reasoner adds": "Çıkarım motorunun ekledikleri",
+    "Showing {n} of {total} links.": "{total} bağlantının {n} tanesi gösteriliyor.",
+    "Show every relation": "Tüm ilişkileri göster",
+    "show every relation": "tüm ilişkileri göster",
+    "show only these links": "yalnızca bu bağlantıları göster",
+    # browse
+    "Filters": "Süzgeçler",
+    "Name": "Ad",
+    "Summary": "Özet",
+    "Actor": "Aktör",
+    "Country": "Ülke",
+    "Sector": "Sektör",
+    "Cited sentence": "Atıf yapılan cümle",
+    "year not known": "yılı bilinmiyor",
+    "remove this filter": "bu süzgeci kaldır",
+    "{n} more": "{n} tane daha",
+    "{n} of {all} match.": "{all} içinden {n} eşleşiyor.",
+    "Nothing here matches these filters.": "Bu süzgeçlere uyan bir şey yok.",
+    "Every class of the Köprü ontology, with its subclasses and how many entities are in it (asserted or inferred members). Each opens a list you can filter by year, actor, country, sector and cited sentence.":
+        "Köprü ontolojisinin her sınıfı, alt sınıflarıyla ve içindeki varlık sayısıyla (belirtilen ya da çıkarsanan üyeler). Her biri yıla, aktöre, ülkeye, sektöre ve atıf yapılan cümleye göre süzebileceğiniz bir liste açar.",
+    "There is no class “{name}” in the Köprü ontology.": "Köprü ontolojisinde “{name}” adlı bir sınıf yok.",
+    "There is no page {page} of this list: it has {pages}.": "Bu listenin {page}. sayfası yok: {pages} sayfası var.",
+    "There is no page {page} of these results.": "Bu sonuçların {page}. sayfası yok.",
+    # errors
+    "There is nothing at {path} on this site.": "Bu sitede {path} adresinde bir şey yok.",
+    "Perhaps you were looking for one of these (names like “{asked}”):": "Belki bunlardan birini arıyordunuz (“{asked}” gibi adlar):",
+    "Perhaps you were looking for one of these:": "Belki bunlardan birini arıyordunuz:",
+    # views
+    "Scroll sideways to see the whole drawing.": "Çizimin tamamını görmek için yana kaydırın.",
+    "Locator: country borders from Natural Earth, the point from the graph.":
+        "Konum haritası: ülke sınırları Natural Earth'ten, nokta grafikten.",
+    "Country borders and coastlines are Natural Earth's (1:10m, simplified to about 1 km), drawn here from data shipped with Köprü: nothing is loaded from a map server. The cities are at the coordinates the graph gives (from GeoNames).":
+        "Ülke sınırları ve kıyı çizgileri Natural Earth'ündür (1:10m, yaklaşık 1 km'ye sadeleştirilmiş) ve Köprü ile gelen veriden burada çizilir: hiçbir harita sunucusundan bir şey yüklenmez. Şehirler grafiğin verdiği koordinatlardadır (GeoNames'ten).",
+    "Projects are placed schematically:": "Projeler şematik olarak yerleştirilir:",
+    "a numbered marker at the city or country they are located in, not at a site.":
+        "bulundukları şehirde ya da ülkede numaralı bir işaret olarak, bir şantiye noktasında değil.",
+    "Borders: Natural Earth 4.1.0 via the npm package world-atlas, public domain ({link}). They are de facto lines and say nothing about any claim.":
+        "Sınırlar: npm paketi world-atlas üzerinden Natural Earth 4.1.0, kamu malı ({link}). Fiili çizgilerdir ve hiçbir iddia hakkında bir şey söylemez.",
+    "provenance and licence": "kaynak ve lisans",
 }
 
 UI_STRINGS = {"en": {}, "tr": UI_TR}

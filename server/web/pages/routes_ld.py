@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Response, abort, redirect, render_template, request
 
 from server import namespaces as ns
-from server.web.pages import data, entity, formats, ontology_docs, render
+from server.web.pages import data, entity, formats, missing, ontology_docs, render
 from server.web.pages.blueprint import bp
 from server.web.pages.labels import preferred_languages
 
@@ -17,11 +17,13 @@ def alternates_header(base: str, current: str | None = None) -> str:
                      for f in formats.FORMATS.values() if f.ext != current)
 
 
-def not_found(fmt: formats.Representation | None, what: str, status: int = 404) -> Response:
+def not_found(fmt: formats.Representation | None, what: str, status: int = 404,
+              asked: str = "") -> Response:
+    """A 404 in the negotiated format; the HTML one suggests entities whose
+    names are like `asked`."""
     fmt = fmt or formats.HTML
     if fmt is formats.HTML:
-        body = render_template("error.html", status=status, title="Not found", message=what)
-        return Response(body, status=status, content_type="text/html; charset=utf-8")
+        return missing.page(what, asked, status)
     return Response(formats.not_found_body(fmt, what), status=status,
                     content_type=fmt.content_type)
 
@@ -49,12 +51,22 @@ def entity_resource(name: str):
     negotiated = fmt or formats.choose(request.headers.get("Accept"))
     if negotiated is None:
         return not_acceptable()
-    if not render.valid_slug(stem):
-        return not_found(negotiated, "No such entity: an entity IRI is /id/ followed by a "
-                                     "lower-case slug of letters, digits and hyphens.")
     iri = ns.ID + stem
-    if not data.exists(iri):
-        return not_found(negotiated, f"There is no entity {iri} in the Köprü graph.")
+    if not render.valid_slug(stem) or not data.exists(iri):
+        # /id/Albania → /id/albania (301); /id/turkey → /id/turkiye, a name of
+        # exactly one entity (302: names may change).
+        target = missing.entity_for(stem) if len(stem) <= render.MAX_SLUG else None
+        if target:
+            resp = redirect(f"/id/{target}" + (f".{fmt.ext}" if fmt else "") + (
+                "?" + request.query_string.decode("latin-1") if request.query_string else ""),
+                code=301 if target == stem.lower() else 302)
+            resp.headers["Vary"] = "Accept"
+            return resp
+        if not render.valid_slug(stem):
+            return not_found(negotiated, "No such entity: an entity IRI is /id/ followed by a "
+                                         "lower-case slug of letters, digits and hyphens.",
+                             asked=stem)
+        return not_found(negotiated, f"There is no entity {iri} in the Köprü graph.", asked=stem)
     if fmt is None:
         # The IRI names a thing: 303 to the document in the chosen format.
         target = f"/id/{stem}.{negotiated.ext}"
