@@ -88,6 +88,7 @@ def search_page():
     for r in results:
         r["label_marks"] = search.marks(r["label"], qwords)
         r["summary_marks"] = search.marks(r["summary"], qwords)
+        r["matched_marks"] = search.marks(r["matched"], qwords)
 
     def page_url(n: int) -> str:
         return url_for("pages.search", q=q, page=n,
