@@ -407,50 +407,6 @@ SELECT ?s ?sid ?para ?f WHERE {
     return handle().cached("sentences", make)
 
 
-# --- the catalogue: what browse and search are built from -------------------------
-
-def entity_types() -> list[tuple[str, str]]:
-    """(IRI node, Köprü class) for every instance of a kop: class, asserted
-    or inferred."""
-    rows = _q(f"""
-SELECT DISTINCT ?s ?t WHERE {{
-  ?s a ?t FILTER(isIRI(?s) && STRSTARTS(STR(?t), "{ns.KOP}"))
-}}""")
-    return [(r["s"].value, r["t"].value) for r in rows]
-
-
-# Facet → the property (asserted or inferred) whose values it lists.
-FACET_PROPERTIES = {"actor": "kop:involvedActor", "sector": "kop:sector", "sentence": "kop:statedIn"}
-
-
-def facet_rows() -> list[tuple[str, str, str]]:
-    """(IRI node, facet, value) for browsing: the actors involved (any
-    role), the sector, the cited sentences, the countries linked (by any
-    property, asserted or inferred) and the year ('' for a time with no
-    known year)."""
-    out: list[tuple[str, str, str]] = []
-    for facet, prop in FACET_PROPERTIES.items():
-        for r in _q(f"SELECT DISTINCT ?s ?v WHERE {{ ?s {prop} ?v FILTER(isIRI(?s) && isIRI(?v)) }}"):
-            out.append((r["s"].value, facet, r["v"].value))
-    for r in _q("""
-SELECT DISTINCT ?s ?v WHERE { ?v a kop:Country . ?s ?p ?v FILTER(isIRI(?s) && ?s != ?v) }"""):
-        out.append((r["s"].value, "country", r["v"].value))
-    for r in _q("""
-SELECT DISTINCT ?s ?y ?d WHERE {
-  ?s kop:hasTime ?t FILTER(isIRI(?s))
-  OPTIONAL { ?t time:inXSDgYear ?y }
-  OPTIONAL { ?t time:inXSDDate ?d }
-}"""):
-        year = ""
-        for v in (r["y"], r["d"]):
-            if v is not None and not year:
-                text = v.value
-                digits = text.lstrip("-")[:4]
-                year = ("-" if text.startswith("-") else "") + digits if digits.isdigit() else ""
-        out.append((r["s"].value, "year", year))
-    return out
-
-
 # --- search -------------------------------------------------------------------------
 
 def fold(text: str) -> str:
@@ -462,14 +418,16 @@ def fold(text: str) -> str:
 
 def searchable_texts() -> list[tuple[str, str, str, str]]:
     """(IRI, "label" | "summary", text, language) for every name (rdfs:label,
-    skos:altLabel) and kop:summary of an IRI node: what search indexes."""
+    skos:altLabel) and kop:summary of an IRI node: what search indexes.
+    (Plain patterns, deduplicated by the caller: on a large graph the cost is
+    in reading the rows, and DISTINCT or FILTER would only add to it.)"""
     out = []
     for kind, prop in (("label", "rdfs:label"), ("label", "skos:altLabel"),
                        ("summary", "kop:summary")):
-        for r in _q(f"SELECT DISTINCT ?s ?v WHERE {{ ?s {prop} ?v FILTER(isIRI(?s)) }}"):
-            v = r["v"]
-            if isinstance(v, ox.Literal):
-                out.append((r["s"].value, kind, v.value, v.language or ""))
+        for r in _q(f"SELECT ?s ?v WHERE {{ ?s {prop} ?v }}"):
+            s, v = r["s"], r["v"]
+            if isinstance(s, ox.NamedNode) and isinstance(v, ox.Literal):
+                out.append((s.value, kind, v.value, v.language or ""))
     return out
 
 
@@ -477,6 +435,56 @@ def typed_nodes(classes) -> set[str]:
     """Every IRI node that is an instance of one of `classes`."""
     rows = _q(f"SELECT DISTINCT ?s WHERE {{ VALUES ?c {{ {_values(classes)} }} ?s a ?c FILTER(isIRI(?s)) }}")
     return {r["s"].value for r in rows}
+
+
+# --- the catalogue: what browse is built from ------------------------------------------
+
+def asserted_types() -> list[tuple[str, str]]:
+    """(IRI node, Köprü class) as asserted (the caller adds the superclasses
+    from the ontology: cheaper than reading every entailed type)."""
+    rows = _q(f"SELECT ?s ?t WHERE {{ GRAPH {A} {{ ?s a ?t }} }}", named_graphs=[ns.GRAPH_ASSERTED])
+    return [(r["s"].value, r["t"].value) for r in rows
+            if isinstance(r["s"], ox.NamedNode) and r["t"].value.startswith(ns.KOP)]
+
+
+# Facet → the properties (asserted or inferred) whose IRI values it lists.
+# Countries are picked out of "places" by the caller (a value that is a
+# kop:Country): where a fact happens, what it is about, whom it involves.
+FACET_PROPERTIES = {
+    "actor": ("kop:involvedActor",), "sector": ("kop:sector",), "sentence": ("kop:statedIn",),
+    "places": ("kop:involvedActor", "kop:locatedIn", "kop:within", "kop:connects", "kop:about",
+               "kop:subject"),
+}
+
+
+def facet_rows() -> list[tuple[str, str, str]]:
+    """(IRI node, facet, value) for browsing: the actors involved (any
+    role), the sector, the cited sentences, the places and actors a fact
+    links to (for the country facet), and the year ('' for a time with no
+    known year)."""
+    out: list[tuple[str, str, str]] = []
+    for facet, props in FACET_PROPERTIES.items():
+        for prop in props:
+            for r in _q(f"SELECT ?s ?v WHERE {{ ?s {prop} ?v }}"):
+                s, v = r["s"], r["v"]
+                if isinstance(s, ox.NamedNode) and isinstance(v, ox.NamedNode):
+                    out.append((s.value, facet, v.value))
+    for r in _q("""
+SELECT ?s ?y ?d WHERE {
+  ?s kop:hasTime ?t
+  OPTIONAL { ?t time:inXSDgYear ?y }
+  OPTIONAL { ?t time:inXSDDate ?d }
+}"""):
+        if not isinstance(r["s"], ox.NamedNode):
+            continue
+        year = ""
+        for v in (r["y"], r["d"]):
+            if v is not None and not year:
+                text = v.value
+                digits = text.lstrip("-")[:4]
+                year = ("-" if text.startswith("-") else "") + digits if digits.isdigit() else ""
+        out.append((r["s"].value, "year", year))
+    return out
 
 
 # --- the views (timeline, trade, network, map) --------------------------------------

@@ -353,6 +353,8 @@ UI_TR: dict[str, str] = {
     "{n} more": "{n} tane daha",
     "{n} of {all} match.": "{all} içinden {n} eşleşiyor.",
     "Nothing here matches these filters.": "Bu süzgeçlere uyan bir şey yok.",
+    "Filters and sorting are getting ready (this graph's facets are being read, once per build); meanwhile, the list by name.":
+        "Süzgeçler ve sıralama hazırlanıyor (bu grafiğin süzgeç değerleri her derlemede bir kez okunuyor); bu arada ada göre liste.",
     "Every class of the Köprü ontology, with its subclasses and how many entities are in it (asserted or inferred members). Each opens a list you can filter by year, actor, country, sector and cited sentence.":
         "Köprü ontolojisinin her sınıfı, alt sınıflarıyla ve içindeki varlık sayısıyla (belirtilen ya da çıkarsanan üyeler). Her biri yıla, aktöre, ülkeye, sektöre ve atıf yapılan cümleye göre süzebileceğiniz bir liste açar.",
     "There is no class “{name}” in the Köprü ontology.": "Köprü ontolojisinde “{name}” adlı bir sınıf yok.",

@@ -12,9 +12,10 @@ from typing import Any
 from flask import Response, abort, redirect, render_template, request, url_for
 
 from server import namespaces as ns
+from server.errors import KopruError
 from server.web.pages import data, entity, render, tables
 from server.web.pages.blueprint import bp
-from server.web.pages.catalogue import catalogue
+from server.web.pages.catalogue import Catalogue, catalogue
 from server.web.pages.labels import pick, preferred_languages, translate
 
 PAGE_SIZE = 50
@@ -106,16 +107,15 @@ def _filters() -> dict[str, str]:
     return {f: request.args[f] for f in FACET_TITLES if request.args.get(f)}
 
 
-def _rows(cls: str, langs: list[str]) -> list[dict]:
+def _rows(cat: Catalogue, cls: str, langs: list[str]) -> list[dict]:
     """Every instance of `cls` as the list shows it (cached per build,
     class and languages)."""
     def make():
-        cat = catalogue()
         meta = data.ontology_meta()
         rows: list[dict[str, Any]] = []
         for iri in cat.members(cls):
-            name = pick(cat.names.get(iri), langs)
-            summary = pick(cat.summaries.get(iri), langs)
+            name = pick(cat.texts.names.get(iri), langs)
+            summary = pick(cat.texts.summaries.get(iri), langs)
             kinds = entity.most_specific_types(cat.types.get(iri, ()), meta)
             years = cat.values("year", iri)
             rows.append({
@@ -131,8 +131,7 @@ def _rows(cls: str, langs: list[str]) -> list[dict]:
     return data.handle().cache.get("browse_rows", (cls, tuple(langs)), make, maxsize=64)
 
 
-def _matches(iri: str, filters: dict[str, str]) -> bool:
-    cat = catalogue()
+def _matches(cat: Catalogue, iri: str, filters: dict[str, str]) -> bool:
     for facet, wanted in filters.items():
         if not any(short_value(facet, v) == wanted for v in cat.values(facet, iri)):
             return False
@@ -157,10 +156,10 @@ def _sorted(rows: list[dict], sort: str) -> list[dict]:
     return sorted(with_value, key=value, reverse=reverse) + without
 
 
-def _facet_counts(cls: str, rows: list[dict], filters: dict, langs: list[str]) -> list[dict]:
+def _facet_counts(cat: Catalogue, cls: str, rows: list[dict], filters: dict,
+                  langs: list[str]) -> list[dict]:
     """For each facet: its values among `rows`, with counts, most first;
     a facet with nothing to choose between (no value) is left out."""
-    cat = catalogue()
     meta = data.ontology_meta()
     out = []
     for facet, title in FACET_TITLES.items():
@@ -227,47 +226,90 @@ def browse(name: str):
     sort = request.args.get("sort", "name")
     if sort.lstrip("-") not in SORTS:
         sort = "name"
-    rows = [r for r in _rows(cls, langs) if _matches(r["iri"], filters)]
-    rows = _sorted(rows, sort)
-    total = len(rows)
     fmt = tables.requested_format(ext)
+    cat = catalogue()
+    if cat is None:                 # still being read (a very large graph): a plain list
+        if fmt:
+            e = KopruError("This list is getting ready (the graph's facets are being read, "
+                           "once per build). Try again in a few seconds.", status=503)
+            e.retry_after = 5
+            raise e
+        return _plain_list(cls, langs)
+    every = _rows(cat, cls, langs)
+    rows = _sorted([r for r in every if _matches(cat, r["iri"], filters)], sort)
+    total = len(rows)
     if fmt:
         return tables.response(canonical, ["iri", "name", "kind", "year", "summary"],
                                [(r["iri"], r["name"], r["kind"], ", ".join(r["years"]), r["summary"])
                                 for r in rows], fmt,
                                {"class": cls, "total": total, "filters": filters, "sort": sort})
     pages = max(1, -(-total // PAGE_SIZE))
-    try:
-        page = int(request.args.get("page", "1"))
-    except ValueError:
-        page = 0
-    if not 1 <= page <= pages:
-        from server.web.pages.routes_ld import not_found
-        return not_found(None, translate("There is no page {page} of this list: it has {pages}.",
-                                         langs).format(page=request.args.get("page"), pages=pages))
-    meta = data.ontology_meta()
-    facets = _facet_counts(cls, rows, filters, langs)
-    comment = pick((meta.get(cls) or {}).get("comment"), langs)
-    supers = [s for s in (meta.get(cls) or {}).get("ancestors", []) if s.startswith(ns.KOP) and s != cls]
+    page = _page_number(pages, langs)
+    if isinstance(page, Response):
+        return page
+    facets = _facet_counts(cat, cls, rows, filters, langs)
+    # Members of each subclass among the rows, counted in one pass.
+    per_class: dict[str, int] = {}
+    for r in rows:
+        for t in cat.types.get(r["iri"], ()):
+            per_class[t] = per_class.get(t, 0) + 1
     tree = {n["iri"]: n for n in _flat(class_tree(langs))}
-    types = catalogue().types
-    subclasses = [{"text": c["text"], "n": sum(1 for r in rows if c["iri"] in types.get(r["iri"], ())),
-                   "href": _url(c["iri"], filters), "depth": c["depth"] - tree[cls]["depth"]}
-                  for c in _flat(tree[cls]["children"])]
+    subclasses = [{"text": c["text"], "n": per_class.get(c["iri"], 0), "href": _url(c["iri"], filters),
+                   "depth": c["depth"] - tree[cls]["depth"]} for c in _flat(tree[cls]["children"])]
     view = {
-        "iri": cls, "name": canonical, "text": render.term_label(cls, meta, langs),
-        "href": render.local_href(cls), "comment": comment[0] if comment else "",
-        "supers": [{"text": render.term_label(s, meta, langs), "href": _url(s, {})}
-                   for s in sorted(supers, key=lambda s: -len(meta.get(s, {}).get("ancestors", [])))],
-        "subclasses": [s for s in subclasses if s["n"]],
-        "total": total, "all": len(_rows(cls, langs)), "page": page, "pages": pages,
+        **_class_view(cls, langs), "subclasses": [s for s in subclasses if s["n"]],
+        "total": total, "all": len(every), "page": page, "pages": pages,
         "rows": rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
-        "facets": facets, "sort": sort,
-        "filters": _chips(cls, filters, facets),
+        "facets": facets, "sort": sort, "filters": _chips(cls, filters, facets),
         "sort_links": {k: _url(cls, filters, sort=("-" + k if sort == k else k)) for k in SORTS},
         "page_url": lambda n: _url(cls, filters, page=n if n > 1 else None),
         "csv": _url(cls, filters, ext="csv"), "json": _url(cls, filters, ext="json"),
     }
+    return Response(render_template("browse.html", cls=view, tree=None),
+                    content_type="text/html; charset=utf-8")
+
+
+def _class_view(cls: str, langs: list[str]) -> dict:
+    meta = data.ontology_meta()
+    comment = pick((meta.get(cls) or {}).get("comment"), langs)
+    supers = [s for s in (meta.get(cls) or {}).get("ancestors", []) if s.startswith(ns.KOP) and s != cls]
+    return {"iri": cls, "name": cls[len(ns.KOP):], "text": render.term_label(cls, meta, langs),
+            "href": render.local_href(cls), "comment": comment[0] if comment else "",
+            "supers": [{"text": render.term_label(s, meta, langs), "href": _url(s, {})}
+                       for s in sorted(supers, key=lambda s: -len(meta.get(s, {}).get("ancestors", [])))]}
+
+
+def _page_number(pages: int, langs: list[str]) -> int | Response:
+    """?page=, or the 404 for a page the list does not have."""
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        page = 0
+    if 1 <= page <= pages:
+        return page
+    from server.web.pages.routes_ld import not_found
+    return not_found(None, translate("There is no page {page} of this list: it has {pages}.",
+                                     langs).format(page=request.args.get("page"), pages=pages))
+
+
+def _plain_list(cls: str, langs: list[str]) -> Response:
+    """The class's members by name, paged, while the facets are being read."""
+    total = data.class_counts().get(cls, 0)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = _page_number(pages, langs)
+    if isinstance(page, Response):
+        return page
+    members = data.instances(cls, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    info = data.node_info(members)
+    meta = data.ontology_meta()
+    rows = [{"href": v["href"], "name": v["text"], "lang": v["lang"], "kind": "", "year": "",
+             "summary": (v.get("provenance") or {}).get("summary", ""), "summary_lang": ""}
+            for v in (entity.node_view(m, info, meta, langs) for m in members)]
+    view = {**_class_view(cls, langs), "subclasses": [], "total": total, "all": total,
+            "page": page, "pages": pages, "rows": rows, "facets": [], "sort": "name", "filters": [],
+            "preparing": True, "sort_links": {k: _url(cls, {}) for k in SORTS},
+            "page_url": lambda n: _url(cls, {}, page=n if n > 1 else None),
+            "csv": _url(cls, {}, ext="csv"), "json": _url(cls, {}, ext="json")}
     return Response(render_template("browse.html", cls=view, tree=None),
                     content_type="text/html; charset=utf-8")
 

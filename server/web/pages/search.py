@@ -14,8 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from server import namespaces as ns
+from server.errors import KopruError
 from server.web.pages import data
-from server.web.pages.catalogue import catalogue
+from server.web.pages.catalogue import WAIT, texts
 
 # Nodes whose own page is not what a reader looks for: the thing they
 # belong to is (a city, not its point; a trade flow, not its amount).
@@ -172,22 +173,31 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 
 # --- the index, once per build ---------------------------------------------------------
 
-def index() -> Index:
-    return data.handle().cached("search_index", build_index)
+def index(wait: float = WAIT) -> Index:
+    """The search index of this build, made once per process in the
+    background; a 503 that says so when it is not ready within `wait` s
+    (the first search on a very large graph)."""
+    idx = data.handle().prepared("search_index", build_index, wait)
+    if idx is None:
+        e = KopruError("Search is getting ready: the names of this graph are being indexed "
+                       "(once per build). Try again in a few seconds.", status=503)
+        e.retry_after = 5
+        raise e
+    return idx
 
 
 def build_index() -> Index:
-    cat = catalogue()
+    found = texts()
     technical = data.typed_nodes(TECHNICAL_TYPES)
     idx = Index()
     in_labels: dict[str, set] = {}
     in_summaries: dict[str, set] = {}
-    for iri in sorted(cat.names):       # a node with no name is not a search result
+    for iri in sorted(found.names):     # a node with no name is not a search result
         if iri in technical or not _indexable(iri):
             continue
         n = len(idx.docs)
-        pairs = cat.names[iri]
-        notes = cat.summaries.get(iri, ())
+        pairs = found.names[iri]
+        notes = found.summaries.get(iri, ())
         idx.docs.append(Doc(iri, pairs, notes, tuple(data.fold(t) for t, _ in pairs)))
         for text, _ in pairs:
             for w in words(text):
@@ -202,8 +212,8 @@ def build_index() -> Index:
 
 
 def _indexable(iri: str) -> bool:
-    # Entities and the source's sentences; not ontology terms or shapes.
-    return iri.startswith((ns.ID, ns.SOURCE_DOCUMENT))
+    # Entities and the sources' sentences; not ontology terms or shapes.
+    return iri.startswith((ns.ID, ns.BASE + "source/"))
 
 
 # --- searching ----------------------------------------------------------------------
