@@ -157,3 +157,9 @@ def test_subclasses_are_listed_with_counts(client):
     kinds = re.search(r'data-facet="kind">.*?</section>', text, re.S).group(0)
     assert re.search(r'href="/browse/TransportProject">Transport project</a> <span class="count">7</span>',
                      kinds)
+
+
+def test_every_class_list_has_as_many_rows_as_the_tree_says(client):
+    for row in json_of(client, "/browse.json")["rows"]:
+        name = row["class"].rsplit("#", 1)[-1]
+        assert json_of(client, f"/browse/{name}.json")["total"] == row["instances"], name
