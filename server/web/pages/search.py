@@ -2,7 +2,7 @@
 every language and summaries), matched word by word from the start of each
 word, accent- and case-insensitive, with true totals, paging and "did you
 mean" for typos. Technical nodes (geometries, code-list concepts, money
-amounts, ontology terms) are not indexed. How it ranks: docs/architecture.md.
+amounts, ontology terms) are not indexed.
 """
 
 from __future__ import annotations
@@ -219,7 +219,13 @@ def _indexable(iri: str) -> bool:
 # --- searching ----------------------------------------------------------------------
 
 def search(q: str, page: int = 1, size: int = PAGE_SIZE, langs: list[str] | None = None) -> Results:
-    """One page of the matches for `q`, best first, with the total."""
+    """One page of the matches for `q`, best first, with the total. Every
+    query word must start a word of a name or a summary; a name match
+    counts 100 a word, a summary match 10; a name that is the query gains
+    1000, one that starts with it 300; then shorter names first. When no
+    word starts with the query, names containing it are given instead
+    (said so); when nothing matches, a spelling one or two edits away that
+    does is offered ("did you mean")."""
     size = min(max(1, size), MAX_PAGE_SIZE)
     idx = index()
     qwords = words(q)
