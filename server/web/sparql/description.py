@@ -28,8 +28,8 @@ def turtle(endpoint: str, counts: dict[str, int] | None, config) -> str:
     counts = counts or {}
     fmts = " ,\n        ".join(
         f"<{f.iri}>" for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS))
-    features = ["sd:UnionDefaultGraph", "sd:BasicFederatedQuery"] if config.service_allowlist \
-        else ["sd:UnionDefaultGraph"]
+    # Not sd:UnionDefaultGraph: the default graph leaves the shapes graph out.
+    features = ["sd:BasicFederatedQuery"] if config.service_allowlist else []
     default_total = sum(counts.get(g, 0) for g in ns.DEFAULT_GRAPHS)
     named = []
     for g in ns.ALL_GRAPHS:
@@ -40,7 +40,7 @@ def turtle(endpoint: str, counts: dict[str, int] | None, config) -> str:
         sd:graph [ a sd:Graph ;
             rdfs:label {_lit(_GRAPH_TEXT[g])}@en{count} ] ]""")
     default_count = f" ;\n            void:triples {default_total}" if counts else ""
-    feature_list = " , ".join(features)
+    feature_list = (" ;\n    sd:feature " + " , ".join(features)) if features else ""
     named_list = " ,\n        ".join(named)
     allow_note = (f"SERVICE may call only: {', '.join(config.service_allowlist)}."
                   if config.service_allowlist else "Federation (SERVICE) is turned off.")
@@ -60,8 +60,7 @@ def turtle(endpoint: str, counts: dict[str, int] | None, config) -> str:
     dcterms:title "Köprü SPARQL endpoint"@en ;
     rdfs:comment {_lit(comment)}@en ;
     sd:supportedLanguage sd:SPARQL11Query ;
-    sd:resultFormat {fmts} ;
-    sd:feature {feature_list} ;
+    sd:resultFormat {fmts}{feature_list} ;
     sd:defaultDataset [ a sd:Dataset ;
         sd:defaultGraph [ a sd:Graph ;
             rdfs:label "Union of the asserted, ontology and entailed graphs"@en{default_count} ] ;
