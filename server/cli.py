@@ -338,7 +338,8 @@ def cmd_build(args) -> int:
     with _LiveProgress(project) as progress:
         result = build(project, force=args.force, progress=progress)
     if result.skipped:
-        print(f"up to date: {result.store_dir} (nothing changed; --force rebuilds)")
+        print(f"up to date: {dataset_figures(result.counts)} → {result.store_dir} (nothing "
+              "changed; --force rebuilds)")
     else:
         print(f"built in {result.timings['total']:.2f} s: {dataset_figures(result.counts)} "
               f"→ {result.store_dir}")

@@ -185,7 +185,8 @@ class Config:
                 # A Project knows its state dir (its own override included).
                 if getattr(value, "state_dir", None) is not None and "state_dir" not in overrides:
                     values["state_dir"] = Path(value.state_dir)
-                key, value = "project_root", _path(str(getattr(value, "root", value)))
+                root = value if isinstance(value, (str, os.PathLike)) else value.root
+                key, value = "project_root", _path(str(root))
             elif key == "service_allowlist":
                 value = parse_allowlist(value) if isinstance(value, str) else tuple(value)
             elif key in ("state_dir", "store_path"):

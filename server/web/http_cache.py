@@ -180,7 +180,8 @@ class _State:
         for part in (version, self.code, request.full_path, response.content_type or "",
                      response.headers.get("Content-Encoding", ""), "gzip" if gzipped else "",
                      request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""),
-                     *(request.headers.get(name, "") for name in sorted(response.vary))):
+                     *(request.headers.get(name, "") for name in sorted(response.vary)
+                       if name.lower() != "accept-encoding")):    # `gzipped` says it
             h.update(part.encode("utf-8", "surrogateescape") + b"\0")
         return h.hexdigest()[:32]
 

@@ -125,7 +125,8 @@ def void_triples(root: str) -> list:
     when = build_time()
     if when is not None:
         add(d, DCT + "modified", L(when.isoformat(), datatype=N(ns.XSD + "dateTime")))
-    agent = ox.BlankNode()
+    # Blank nodes are named: the same build gives the same bytes (a strong ETag).
+    agent = ox.BlankNode("publisher")
     add(agent, ns.RDF + "type", N(FOAF + "Organization"))
     add(agent, FOAF + "name", L(PUBLISHER))
     add(agent, FOAF + "homepage", N(ns.BASE))
@@ -149,7 +150,7 @@ def void_triples(root: str) -> list:
         # files (named graphs kept) are listed as DCAT distributions only.
         if not item["named_graphs"]:
             add(d, VOID + "dataDump", url)
-        dist = ox.BlankNode()
+        dist = ox.BlankNode(f"dump-{item['kind']}-{item['ext']}")
         add(d, DCAT + "distribution", dist)
         add(dist, ns.RDF + "type", N(DCAT + "Distribution"))
         add(dist, DCAT + "downloadURL", url)
@@ -174,7 +175,7 @@ def void_triples(root: str) -> list:
     add(shapes, VOID + "triples", count(fig["shapes"]))
     add(d, ns.RDFS + "seeAlso", shapes)
     for c, n in sorted(kop_classes.items()):
-        part = ox.BlankNode()
+        part = ox.BlankNode("class-" + c[len(ns.KOP):].replace("_", "-"))
         add(d, VOID + "classPartition", part)
         add(part, VOID + "class", N(c))
         add(part, VOID + "entities", count(n))

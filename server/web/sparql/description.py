@@ -72,7 +72,21 @@ def render(fmt: Format, endpoint: str, counts, config) -> bytes:
     text = turtle(endpoint, counts, config)
     if fmt is formats.TURTLE:
         return text.encode()
-    triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
+    triples = _stable_blank_nodes(q.triple for q in ox.parse(text.encode(),
+                                                             format=ox.RdfFormat.TURTLE))
     prefixes = {"sd": "http://www.w3.org/ns/sparql-service-description#",
                 "void": ns.VOID, "rdfs": ns.RDFS, "dcterms": ns.DCTERMS}
     return formats.serialize(triples, fmt, prefixes if fmt is formats.RDF_XML else None)
+
+
+def _stable_blank_nodes(triples) -> list:
+    """The parser's blank nodes renamed b0, b1… in order: the same description
+    is the same bytes every time (its ETag is strong)."""
+    names: dict = {}
+
+    def term(t):
+        if isinstance(t, ox.BlankNode):
+            return names.setdefault(t, ox.BlankNode(f"b{len(names)}"))
+        return t
+
+    return [ox.Triple(term(t.subject), t.predicate, term(t.object)) for t in triples]
