@@ -402,6 +402,8 @@ def _read_query_arg(project, text: str) -> str:
         if not path.is_absolute() and not path.exists():
             path = project.root / text
         if not path.is_file():
+            if " " in text.strip() and not text.endswith(".rq"):
+                return text          # SPARQL with an IRI in it: LOAD <http://…>
             raise UserError(f"no such query file: {text}")
         try:
             return path.read_text(encoding="utf-8")

@@ -253,7 +253,8 @@ def comunica() -> Path:
     home.mkdir(exist_ok=True)
     with open(home / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)        # two test runs at once install once
-        if not (home / "node_modules" / "@comunica" / "query-sparql").is_dir():
+        done = home / ".installed"           # written only when an install completed
+        if not done.exists():
             r = subprocess.run(["npm", "install", "--prefix", str(home), "--no-audit",
                                 "--no-fund", "--loglevel=error", COMUNICA],
                                capture_output=True, text=True, timeout=900)
@@ -263,6 +264,7 @@ def comunica() -> Path:
                 if reach.returncode != 0:
                     pytest.skip(f"npm cannot reach its registry to install {COMUNICA}")
                 pytest.fail(f"npm install {COMUNICA} failed:\n{r.stderr[-2000:]}")
+            done.touch()
     return home
 
 
