@@ -229,7 +229,7 @@ def test_pyld_loads_the_page_and_follows_its_alternate(server):
 COMUNICA = "@comunica/query-sparql@4"
 COMUNICA_SCRIPT = r"""
 const { QueryEngine } = require('@comunica/query-sparql');
-const [url, select, ask, construct] = process.argv.slice(2);
+const [url, select, ask, construct] = process.argv.slice(1);  // node -e: no script path
 (async () => {
   const engine = new QueryEngine();
   const context = { sources: [{ type: 'sparql', value: url }] };
