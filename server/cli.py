@@ -446,9 +446,8 @@ def _list_queries(project) -> int:
 
 def cmd_query(args) -> int:
     from server.namespaces import PREFIXES
-    from server.stores.state import open_current
-
     from server.query.analysis import READ_ONLY_MESSAGE, analyze
+    from server.stores.state import open_current
 
     project = _project(args)
     if args.list:

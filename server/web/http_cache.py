@@ -50,7 +50,7 @@ def install(app: Flask) -> None:
 
 class _State:
     def __init__(self, app: Flask) -> None:
-        self.started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.started = dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.code = _code_fingerprint(app)
         self.static_folder = Path(app.static_folder or "")
         self._hashes: dict[tuple, str] = {}
@@ -209,7 +209,7 @@ def _build_time() -> dt.datetime | None:
         when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _code_fingerprint(app: Flask) -> str:

@@ -33,8 +33,8 @@ DUMP_TEXT = {
     "asserted": "the asserted graph: the instance data as written in graph/*.ttl",
 }
 # Triples formats (the graphs merged), then TriG (the named graphs kept).
-DUMP_FORMATS = {"ttl": formats.FORMATS["ttl"].rdf, "nt": formats.FORMATS["nt"].rdf,
-                "jsonld": formats.FORMATS["jsonld"].rdf, "trig": rdf_formats.TRIG}
+DUMP_FORMATS = {"ttl": rdf_formats.TURTLE, "nt": rdf_formats.N_TRIPLES,
+                "jsonld": rdf_formats.JSON_LD, "trig": rdf_formats.TRIG}
 TRIPLE_DUMPS = ("ttl", "nt", "jsonld")
 DATASET = ns.BASE + "dataset"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
