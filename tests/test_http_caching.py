@@ -198,3 +198,17 @@ def test_log_level_warning_silences_the_access_log(built_project, caplog):
 def test_a_wrong_log_level_is_named():
     with pytest.raises(ValueError, match="KOPRU_LOG_LEVEL='loud' is not valid"):
         Config.from_env({"KOPRU_LOG_LEVEL": "loud"})
+
+
+def test_the_query_ui_follows_the_gallery_on_disk(tiny_project, tmp_path):
+    state = tmp_path / "state"
+    build(Project(tiny_project, state_dir=state))
+    client = create_app(Config.from_env(project=tiny_project, state_dir=state)).test_client()
+    first = client.get("/sparql", headers={"Accept": "text/html"})
+    assert first.status_code == 200 and "Parties to agreements" in first.get_data(as_text=True)
+    (tiny_project / "queries" / "more.rq").write_text(
+        "# title: Everything typed\nSELECT ?s WHERE { ?s a ?c }\n", encoding="utf-8")
+    # queries/ is read from disk, not from the build: a new query shows at once.
+    r = client.get("/sparql", headers={"Accept": "text/html",
+                                       "If-None-Match": first.headers["ETag"]})
+    assert r.status_code == 200 and "Everything typed" in r.get_data(as_text=True)

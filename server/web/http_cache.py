@@ -177,6 +177,9 @@ class _State:
 
     def _etag(self, version: str, response: Response, gzipped: bool) -> str:
         h = hashlib.sha256()
+        if request.endpoint == "sparql.sparql" and response.mimetype == "text/html":
+            # The query UI lists queries/*.rq as they are on disk, not as built.
+            h.update(_gallery_stamp(current_app.config["KOPRU"].project_root))
         for part in (version, self.code, request.full_path, response.content_type or "",
                      response.headers.get("Content-Encoding", ""), "gzip" if gzipped else "",
                      request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""),
@@ -184,6 +187,17 @@ class _State:
                        if name.lower() != "accept-encoding")):    # `gzipped` says it
             h.update(part.encode("utf-8", "surrogateescape") + b"\0")
         return h.hexdigest()[:32]
+
+
+def _gallery_stamp(project_root) -> bytes:
+    stamp = []
+    for path in sorted(Path(project_root, "queries").glob("*.rq")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stamp.append(f"{path.name}:{st.st_mtime_ns}:{st.st_size}")
+    return "\n".join(stamp).encode()
 
 
 def _accepts_gzip() -> bool:
