@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: build validate serve test test-deps lint fuzz bench clean
+.PHONY: venv build validate serve test test-deps lint fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(BIN)/python:
 # What each target needs, installed when pyproject.toml changed since the last
 # install: serving needs the package alone; the tests and the linters more.
 $(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
-	@echo "make: installing Köprü and what it needs to serve into $(VENV)/ (a minute the first time)"
+	@echo "make: installing Köprü and what it needs to serve into $(VENV)/ (a minute the first time; pip says what it fetches)"
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --progress-bar on -e .
 	touch $@
@@ -29,6 +29,9 @@ $(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --progress-bar on -e '.[test,lint]'
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed-serve
+
+# A developer's virtualenv: Köprü and the test tools (`make serve` needs less).
+venv: $(VENV)/.installed-test
 
 build: $(VENV)/.installed-serve
 	$(BIN)/kopru build
