@@ -1,25 +1,29 @@
 """The remote store's executor: a query is an HTTP request to the store
 with the same deadline; no thread to kill, the request is what gets
-abandoned. Answers are asked for in formats that stream one row (or one
-triple) per line, so the result limit is applied while reading.
+abandoned. SELECT and ASK answers are asked for as SPARQL JSON or XML and
+parsed as they arrive, graphs as N-Triples (a triple per line), so the
+result limit is applied while reading.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 import time
 from typing import Iterable
 
 import pyoxigraph as ox
 
 from server import formats
-from server.errors import QueryError, StoreUnavailable
+from server.errors import QueryError, QueryTimeout, StoreUnavailable
 from server.formats import Format
 from server.namespaces import ALL_GRAPHS, PREFIXES
 from server.query import results as R
 from server.query.analysis import analyze
 from server.query.executor import Answer
-from server.stores.http import Endpoints, Reply
-from server.stores.remote import EMPTY_GRAPH, RemoteStore, RemoteTriples, parse_reply
+from server.stores.http import Endpoints, HttpTimeout, Reply, Unreachable
+from server.stores.remote import (EMPTY_GRAPH, RemoteStore, RemoteTriples, accept_for,
+                                  ask_answer, parse_reply, parse_results)
 
 TSV, SRJ, SRX = (f.media_type for f in (formats.TSV, formats.JSON, formats.XML))
 NT = formats.N_TRIPLES.media_type
@@ -74,7 +78,18 @@ class RemoteExecutor:
         return self.remote_store.cache_key()
 
     def probe(self, timeout: float) -> str | None:
-        return self.remote_store.meta(timeout=timeout).get("hash")
+        """The pushed build's hash, once the store has shown that the
+        version its pointer names is whole (raises StoreUnavailable if not)."""
+        store = self.remote_store
+        meta = store.meta(timeout=timeout)
+        damage = store.damage(meta, timeout=timeout)
+        if damage:
+            raise StoreUnavailable(
+                f"The SPARQL store at {store.endpoints.display} names version "
+                f"{meta.get('version')} as current, but that version is not whole ("
+                + "; ".join(damage) + "). Push the build again (`kopru build --push`) "
+                "to repair it.", status=503)
+        return meta.get("hash")
 
     def store(self) -> RemoteStore:
         return self.remote_store
@@ -88,22 +103,15 @@ class RemoteExecutor:
     def run(self, query: str, fmt: Format, default_graphs: Iterable[str] | None = None,
             named_graphs: Iterable[str] | None = None, *, timeout: float | None = None,
             limit: int | None = None) -> Answer:
-        got: list[Reply] = []
         try:
-            try:
-                return self._run(query, fmt, default_graphs, named_graphs, timeout, limit, got)
-            except (SyntaxError, ValueError) as e:
-                # A store that fails half-way through an answer it has begun
-                # with 200 (Oxigraph streams) leaves it broken: say so.
-                raise self.remote_store.broken(got[0] if got else None, e, query) from None
+            return self._run(query, fmt, default_graphs, named_graphs, timeout, limit)
         except StoreUnavailable as e:
             if e.status == 502 and analyze(query).services:
                 # the store's own SERVICE call failed: the endpoint says so
                 raise QueryError("io", e.message) from None
             raise
 
-    def _run(self, query, fmt: Format, default_graphs, named_graphs, timeout, limit,
-             got) -> Answer:
+    def _run(self, query, fmt: Format, default_graphs, named_graphs, timeout, limit) -> Answer:
         timeout = self.timeout if timeout is None else timeout
         limit = self.result_limit if limit is None else limit
         start = time.monotonic()
@@ -111,19 +119,7 @@ class RemoteExecutor:
         form = analyze(query).form
         graph_fmt = fmt if fmt.kind == formats.GRAPH else formats.TURTLE
         result_fmt = fmt if fmt.kind == formats.RESULTS else formats.JSON
-        cap = None
-        if form == "SELECT":
-            accept, cap = f"{TSV}, {SRJ};q=0.9, {SRX};q=0.8", limit + 1
-        elif form in ("CONSTRUCT", "DESCRIBE"):
-            accept, cap = f"{NT}, text/turtle;q=0.8", limit
-        elif form == "ASK":
-            ask = result_fmt.media_type if result_fmt in (formats.JSON, formats.XML) else SRJ
-            accept = f"{ask}, {SRJ};q=0.9"
-        else:
-            accept = f"{TSV}, {SRJ};q=0.9, {NT};q=0.8"
-        reply = self.remote_store.post_query(query, dg, ng, accept, timeout=timeout, cap=cap)
-        got.append(reply)
-        ctype = reply.content_type
+        store = self.remote_store
 
         def answer(kind, f, body, truncated, rows):
             return Answer(kind, f, body, truncated, rows, time.monotonic() - start)
@@ -134,30 +130,88 @@ class RemoteExecutor:
                                 prefixes=PREFIXES if with_prefixes else None)
             return answer("graph", graph_fmt, body, truncated, len(triples))
 
-        def rows(variables, solutions, truncated):
-            body = R.SERIALIZERS[result_fmt.name](variables, solutions, limit, truncated)
-            return answer("results", result_fmt, body, truncated, len(solutions))
+        if form in ("CONSTRUCT", "DESCRIBE", None):
+            # N-Triples has one triple per line: the limit is applied while reading.
+            cap = limit if form else None
+            reply = store.post_query(query, dg, ng, accept_for(form), timeout=timeout, cap=cap)
+            try:
+                if reply.content_type == NT and cap is not None:
+                    triples = [q.triple for q in ox.parse(reply.body, ox.RdfFormat.N_TRIPLES)]
+                    return graph(triples, reply.truncated)
+                res = parse_reply(reply)
+            except (SyntaxError, ValueError) as e:
+                raise store.broken(reply, e, query) from None
+            if isinstance(res, RemoteTriples):
+                return graph(res[:limit], len(res) > limit)
+            if isinstance(res, ox.QueryBoolean):
+                return answer("boolean", result_fmt, res.serialize(format=result_fmt.ox),
+                              False, None)
+            solutions = list(res)
+            return self._rows(answer, result_fmt, [v.value for v in res.variables],
+                              solutions[:limit], len(solutions) > limit, limit)
 
-        if ctype == NT and cap is not None:            # CONSTRUCT / DESCRIBE
-            return graph([q.triple for q in ox.parse(reply.body, ox.RdfFormat.N_TRIPLES)],
-                         reply.truncated)
-        if ctype == TSV and cap is not None:           # SELECT, one row per line
-            res = ox.parse_query_results(reply.body, ox.QueryResultsFormat.TSV)
-            if result_fmt is formats.TSV:              # passed through, once checked whole
-                return answer("results", result_fmt, reply.body, reply.truncated,
-                              sum(1 for _ in res))
-            if not reply.truncated:
-                n = max(reply.body.count(b"\n") - 1, 0)
-                return answer("results", result_fmt, res.serialize(format=result_fmt.ox),
-                              False, n)
-            return rows([v.value for v in res.variables], list(res), True)
+        # SELECT and ASK: SPARQL JSON (or XML), parsed as it arrives; a SELECT
+        # answer is read up to one row past the limit, then abandoned.
+        stream = store.open_query(query, dg, ng, accept_for(form), timeout=timeout)
+        seen = Recording(stream)
+        try:
+            res = parse_results(seen)
+            if form == "ASK":
+                res = ask_answer(res)
+                return answer("boolean", result_fmt, res.serialize(format=result_fmt.ox),
+                              False, None)
+            solutions = list(itertools.islice(res, limit + 1))
+            truncated = len(solutions) > limit
+            if not truncated:
+                while seen.read(1 << 16):       # the document's closing bytes
+                    pass
+                # the whole answer is in hand: pyoxigraph's own serializer
+                whole = ox.parse_query_results(seen.data(), seen.format)
+                return answer("results", result_fmt, whole.serialize(format=result_fmt.ox),
+                              False, len(solutions))
+            return self._rows(answer, result_fmt, [v.value for v in res.variables],
+                              solutions[:limit], True, limit)
+        except (SyntaxError, ValueError) as e:
+            # A store that fails half-way through an answer it has begun
+            # with 200 (Oxigraph streams) leaves it broken: say so.
+            raise store.broken(Reply(200, "OK", stream.content_type, seen.data()), e,
+                               query) from None
+        except HttpTimeout:
+            raise QueryTimeout(timeout) from None
+        except Unreachable as e:
+            raise store.unavailable(str(e)) from None
+        finally:
+            stream.close()
 
-        # Anything else (ASK, a form the guard could not tell, a store that
-        # answered in another format): parse it whole, then write it out.
-        res = parse_reply(reply)
-        if isinstance(res, RemoteTriples):
-            return graph(res[:limit], len(res) > limit)
-        if isinstance(res, ox.QueryBoolean):
-            return answer("boolean", result_fmt, res.serialize(format=result_fmt.ox), False, None)
-        solutions = list(res)
-        return rows([v.value for v in res.variables], solutions[:limit], len(solutions) > limit)
+    @staticmethod
+    def _rows(answer, result_fmt, variables, solutions, truncated, limit) -> Answer:
+        body = R.SERIALIZERS[result_fmt.name](variables, solutions, limit, truncated)
+        return answer("results", result_fmt, body, truncated, len(solutions))
+
+
+class Recording(io.RawIOBase):
+    """A stream that keeps what was read from it (an answer within the
+    result limit is parsed twice: rows counted, then serialized natively)."""
+
+    def __init__(self, raw) -> None:
+        super().__init__()
+        self.raw = raw
+        self.content_type = raw.content_type
+        self.format = {SRX: ox.QueryResultsFormat.XML, "application/xml": ox.QueryResultsFormat.XML,
+                       TSV: ox.QueryResultsFormat.TSV}.get(raw.content_type,
+                                                           ox.QueryResultsFormat.JSON)
+        self.chunks: list[bytes] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        if not data:
+            return 0
+        self.chunks.append(data)
+        buffer[:len(data)] = data
+        return len(data)
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
