@@ -441,4 +441,6 @@ def message_of(reply: Reply, limit: int = 2000) -> str:
     if reply.content_type == "text/html":
         text = re.sub(r"<[^>]+>", " ", text)
         text = re.sub(r"\s+", " ", text).strip()
+    # Virtuoso follows its message with the query as it rewrote it: not for people.
+    text = text.split("\n\nSPARQL query:", 1)[0].strip()
     return text if len(text) <= limit else text[:limit] + " …"
