@@ -82,16 +82,18 @@ def virtuoso_binary() -> str:
 
 class VirtuosoServer:
     """`virtuoso-t +foreground` on its own virtuoso.ini in `root`, HTTP and
-    SQL on free loopback ports. The SPARQL user may update (the test
-    instance's `GRANT SPARQL_UPDATE TO "SPARQL"`); `users` adds
-    (name, password) accounts with update rights for the digest-protected
-    /sparql-auth. stop() and start() again keep the ports and the data."""
+    SQL on free loopback ports. Anyone may update (the test instance's
+    `GRANT SPARQL_UPDATE TO "SPARQL"`) unless anonymous_updates is off;
+    `users` adds (name, password) accounts with update rights, for the
+    digest-protected /sparql-auth. stop() and start() again keep the ports
+    and the data."""
 
     kind = "virtuoso"
 
     def __init__(self, root: str | Path, port: int | None = None, *,
                  max_rows: int = 100_000, max_seconds: int = 60,
-                 users: tuple[tuple[str, str], ...] = ()) -> None:
+                 users: tuple[tuple[str, str], ...] = (),
+                 anonymous_updates: bool = True) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
@@ -101,6 +103,7 @@ class VirtuosoServer:
         self.query_url = self.update_url = self.url
         self.gsp_url = self.base + "/sparql-graph-crud"
         self.max_rows, self.max_seconds, self.users = max_rows, max_seconds, users
+        self.anonymous_updates = anonymous_updates
         self.proc: subprocess.Popen | None = None
         self.log_path = self.root / "virtuoso.out"
         self._granted = False
@@ -130,7 +133,8 @@ class VirtuosoServer:
                                        + self.log_path.read_text(errors="replace")[-3000:])
                 time.sleep(0.1)
         if not self._granted:
-            self.sql("GRANT SPARQL_UPDATE TO \"SPARQL\";")
+            if self.anonymous_updates:
+                self.sql("GRANT SPARQL_UPDATE TO \"SPARQL\";")
             for name, password in self.users:
                 self.sql(f"DB.DBA.USER_CREATE('{name}', '{password}');")
                 self.sql(f"GRANT SPARQL_UPDATE TO \"{name}\";")

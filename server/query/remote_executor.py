@@ -14,8 +14,9 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
-from server import formats
-from server.errors import QueryError, QueryTimeout, StoreUnavailable, sparql_syntax_message
+from server import formats, lexer
+from server.errors import (QueryError, QueryRefused, QueryTimeout, StoreUnavailable,
+                           sparql_syntax_message)
 from server.formats import Format
 from server.namespaces import ALL_GRAPHS, PREFIXES
 from server.query import results as R
@@ -23,7 +24,8 @@ from server.query.analysis import analyze
 from server.query.executor import Answer
 from server.stores.http import Endpoints, HttpTimeout, Reply, Unreachable
 from server.stores.remote import (EMPTY_GRAPH, RemoteStore, RemoteTriples, accept_for,
-                                  ask_answer, parse_reply, parse_results)
+                                  ask_answer, parse_reply, parse_results,
+                                  strip_dataset_clauses)
 
 TSV, SRJ, SRX = (f.media_type for f in (formats.TSV, formats.JSON, formats.XML))
 NT = formats.N_TRIPLES.media_type
@@ -40,8 +42,7 @@ def endpoint_dataset(query: str, default_graphs, named_graphs,
     (default_graphs, named_graphs) are what the endpoint decided: Köprü's
     default, the request's protocol dataset, or (None, None) when the
     query's own FROM / FROM NAMED decide. Every graph is narrowed to
-    Köprü's; the result is never empty on both sides (that would let the
-    store pick its own default dataset)."""
+    Köprü's; neither side is empty (that would let the store pick graphs)."""
     if default_graphs is None and named_graphs is None:
         a = analyze(query)
         if a.has_dataset_clause:
@@ -52,11 +53,54 @@ def endpoint_dataset(query: str, default_graphs, named_graphs,
     else:
         dg = _narrow(default_graphs or (), allowed)
         ng = list(allowed) if named_graphs is None else _narrow(named_graphs, allowed)
-    if not dg and not ng:
-        dg = [EMPTY_GRAPH]
-    elif not dg and default_graphs:            # asked for graphs that are not Köprü's
-        dg = [EMPTY_GRAPH]
-    return dg, ng
+    # Neither side is ever sent empty: a store may fill an absent side with
+    # graphs of its own choosing (Virtuoso: every graph it has).
+    return dg or [EMPTY_GRAPH], ng or [EMPTY_GRAPH]
+
+
+_EMPTY = ox.Store()            # parses queries (never holds data)
+STORE_FUNCTION_SCHEMES = ("bif:", "sql:")      # Virtuoso's built-in and SQL functions
+
+
+def check_portable(query: str) -> None:
+    """Refuse what only the store's own dialect would run: the query must
+    parse as SPARQL 1.1 (pyoxigraph's parser, as with the embedded store,
+    so a syntax error reads the same whatever the store; Virtuoso would
+    take its `define …` pragmas) and may not call a store's built-in
+    functions by IRI (Virtuoso runs `bif:` and `sql:` functions)."""
+    toks = list(lexer.tokens(query))
+    probe = query
+    for tok in toks:
+        if tok.kind == "word" and tok.text.upper() in ("SELECT", "CONSTRUCT", "DESCRIBE"):
+            break
+        if tok.kind == "word" and tok.text.upper() == "ASK":
+            # pyoxigraph evaluates an ASK at once (a SERVICE in it would be
+            # called): parse it as the equivalent SELECT, which is lazy.
+            probe = query[:tok.start] + "SELECT (1 AS ?kopru_ask_probe)" + query[tok.end:]
+            break
+    try:
+        _EMPTY.query(probe)
+    except SyntaxError as e:
+        raise QueryError("syntax", sparql_syntax_message(query, str(e))) from None
+    except Exception:           # noqa: BLE001 — parsed; the rest (a function pyoxigraph
+        pass                    # lacks) is the store's to judge
+    prefixes: dict[str, str] = {}
+    prev: list = []
+    for tok in toks:
+        iri = None
+        if tok.kind == "iri":
+            iri = lexer.unescape_codepoints(tok.text[1:-1])
+            if len(prev) == 2 and prev[0].kind == "word" and prev[0].text.upper() == "PREFIX" \
+                    and prev[1].kind == "pname":
+                prefixes[prev[1].text[:-1]] = iri
+        elif tok.kind == "pname" and not (prev and prev[-1].kind == "word"
+                                          and prev[-1].text.upper() == "PREFIX"):
+            iri = lexer.expand_pname(tok.text, prefixes)
+        if iri and iri.lower().startswith(STORE_FUNCTION_SCHEMES):
+            raise QueryRefused(
+                f"<{iri}> names one of the store's own functions; Köprü passes only "
+                "SPARQL 1.1 to its store.", status=403)
+        prev = (prev + [tok])[-2:]
 
 
 class RemoteExecutor:
@@ -103,6 +147,7 @@ class RemoteExecutor:
     def run(self, query: str, fmt: Format, default_graphs: Iterable[str] | None = None,
             named_graphs: Iterable[str] | None = None, *, timeout: float | None = None,
             limit: int | None = None) -> Answer:
+        check_portable(query)
         try:
             try:
                 return self._run(query, fmt, default_graphs, named_graphs, timeout, limit)
@@ -117,20 +162,8 @@ class RemoteExecutor:
             raise
 
     def _refused(self, query: str, error: QueryError) -> Exception:
-        """The store's 400 for a user's query. A syntax error gets the message
-        the embedded store gives (line, column, a caret), whatever the store's
-        wording; a query that is valid SPARQL 1.1 but that this store refuses
-        (Virtuoso's compiler has gaps) is the store's failing: 502, its words.
-        (Checked with pyoxigraph on an empty store; not with a SERVICE
-        clause, which pyoxigraph would call for an ASK.)"""
-        if analyze(query).services:
-            return error
-        try:
-            ox.Store().query(query)
-        except SyntaxError as e:
-            return QueryError("syntax", sparql_syntax_message(query, str(e)))
-        except Exception:                          # noqa: BLE001 — parsed; the store refused
-            pass
+        """The store's 400 for a query Köprü has parsed as SPARQL 1.1: the
+        store's failing (Virtuoso's compiler has gaps), so a 502 in its words."""
         return StoreUnavailable(
             f"The SPARQL store at {self.remote_store.endpoints.display} refused this query, "
             f"which is valid SPARQL 1.1: {error.message}", status=502)
@@ -141,6 +174,7 @@ class RemoteExecutor:
         start = time.monotonic()
         dg, ng = endpoint_dataset(query, default_graphs, named_graphs)
         form = analyze(query).form
+        query = strip_dataset_clauses(query)         # dg, ng carry them
         graph_fmt = fmt if fmt.kind == formats.GRAPH else formats.TURTLE
         result_fmt = fmt if fmt.kind == formats.RESULTS else formats.JSON
         store = self.remote_store

@@ -229,13 +229,16 @@ class HttpClient:
         key = (u.scheme, u.hostname, u.port)
         path = (u.path or "/") + ("?" + u.query if u.query else "")
         pool = self._pool()
-        retried_stale = challenged = False
+        retried_stale = bare = False
+        auth_tries = 0
         while True:
             all_headers = dict(self.headers)
             all_headers.update(headers or {})
             digest = self._authorization(method, path)
             if digest:
                 all_headers["Authorization"] = digest
+            elif bare:
+                all_headers.pop("Authorization", None)
             conn = pool.pop(key, None) if reuse else None
             fresh = conn is None
             try:
@@ -244,15 +247,19 @@ class HttpClient:
                 conn.sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 conn.request(method, path, body=body, headers=all_headers)
                 resp = conn.getresponse()
-                if resp.status == 401 and not challenged and self.endpoints.user is not None \
-                        and self._learn_challenge(resp):
-                    challenged = True
-                    resp.read()
-                    if resp.will_close:
-                        conn.close()
-                    else:
-                        pool[key] = conn
-                    continue                 # answer the digest challenge
+                if resp.status == 401 and self.endpoints.user is not None and auth_tries < 2:
+                    fresh = self._learn_challenge(resp)
+                    if fresh or (not digest and not bare):
+                        # Answer a digest challenge; or, when Basic got a 401 with no
+                        # challenge (Virtuoso's -auth endpoints), ask without it for one.
+                        auth_tries += 1
+                        bare = bare or not fresh
+                        resp.read()
+                        if resp.will_close:
+                            conn.close()
+                        else:
+                            pool[key] = conn
+                        continue
                 if stream and 200 <= resp.status < 300:
                     return Stream(resp, conn, deadline, self if reuse else None, key)
                 reply, keep = _read(resp, conn, deadline, cap)

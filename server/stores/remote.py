@@ -102,6 +102,30 @@ def rewrite_graphs(query: str, names: Mapping[str, str]) -> str:
     return "".join(out)
 
 
+def strip_dataset_clauses(query: str) -> str:
+    """The query without its FROM / FROM NAMED clauses. Köprü sends them as
+    the protocol's dataset instead (narrowed to its own graphs): Virtuoso
+    lets a query's FROM win over the protocol's default-graph-uri."""
+    out: list[str] = []
+    pos = 0
+    toks = list(lexer.tokens(query))
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok.kind == "word" and tok.text.upper() == "FROM":
+            j = i + 1
+            if j < len(toks) and toks[j].kind == "word" and toks[j].text.upper() == "NAMED":
+                j += 1
+            if j < len(toks) and toks[j].kind in ("iri", "pname"):
+                out.append(query[pos:tok.start])
+                pos = toks[j].end
+                i = j + 1
+                continue
+        i += 1
+    out.append(query[pos:])
+    return "".join(out)
+
+
 def store_dataset(query: str, default_graph, named_graphs,
                   use_default_graph_as_union: bool) -> tuple[list[str], list[str]] | None:
     """The protocol dataset for `RemoteStore.query` (the `Store` interface's
@@ -113,9 +137,8 @@ def store_dataset(query: str, default_graph, named_graphs,
     else:
         dg = [str(g) for g in (DEFAULT_GRAPHS if default_graph is None else default_graph)]
     ng = list(ALL_GRAPHS) if named_graphs is None else [str(g) for g in named_graphs]
-    if not dg and not ng:
-        dg = [EMPTY_GRAPH]
-    return dg, ng
+    # never an empty side: Virtuoso fills one with every graph it has
+    return dg or [EMPTY_GRAPH], ng or [EMPTY_GRAPH]
 
 
 def query_form(sparql: str) -> str | None:
