@@ -13,9 +13,11 @@ need to treat either store alike.
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -107,9 +109,15 @@ class VirtuosoServer:
         self.proc: subprocess.Popen | None = None
         self.log_path = self.root / "virtuoso.out"
         self._granted = False
+        self._use_template = True
 
     def start(self, timeout: float = 90) -> "VirtuosoServer":
         exe = virtuoso_binary()
+        db = self.root / "virtuoso.db"
+        if self.anonymous_updates and not self.users and not db.exists() and self._use_template:
+            # a new database takes Virtuoso several seconds to create: copy one
+            shutil.copyfile(_template_db(), db)
+            self._granted = True
         (self.root / "vsp").mkdir(exist_ok=True)
         (self.root / "virtuoso.ini").write_text(INI.format(
             root=self.root, sql_port=self.sql_port, http_port=self.port,
@@ -168,6 +176,25 @@ class VirtuosoServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+_TEMPLATE: Path | None = None
+
+
+def _template_db() -> Path:
+    """A new, stopped database (anonymous updates granted), made once per
+    test process and copied for each fresh VirtuosoServer."""
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        root = Path(tempfile.mkdtemp(prefix="kopru-virtuoso-template-"))
+        atexit.register(shutil.rmtree, root, True)
+        server = VirtuosoServer(root)
+        server._use_template = False
+        server.start()
+        server.sql("checkpoint;")                 # the grant into the database file
+        server.stop()
+        _TEMPLATE = root / "virtuoso.db"
+    return _TEMPLATE
 
 
 STORE_SERVERS = {"oxigraph": OxigraphServer, "virtuoso": VirtuosoServer}
