@@ -12,14 +12,12 @@ repairs such a store without --force.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, kopru_env, make_tiny_project, run_kopru, start_kopru_server
+from conftest import kopru_env, make_tiny_project, run_kopru, start_kopru_server
 from test_sparql_protocol import http
 from virtuoso import STORE_SERVER_KINDS, STORE_SERVERS, direct_query, direct_update
 
@@ -85,15 +83,6 @@ def push(build_dirs, store, *extra: str, check: bool = True, **env: str):
     return r
 
 
-def push_process(build_dirs, store, **env: str) -> subprocess.Popen:
-    project, state = build_dirs
-    env = {"KOPRU_STATE_DIR": str(state), "KOPRU_STORE_PUSH_GRACE": "2", **env}
-    return subprocess.Popen(
-        [sys.executable, "-m", "server", "--project", str(project), "build", "--push", store.url],
-        cwd=REPO_ROOT, env=kopru_env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
-
-
 def pointer(store) -> dict[str, str]:
     return {b["p"]["value"][len(META):]: b["o"]["value"] for b in direct_query(
         store, f"SELECT ?p ?o WHERE {{ GRAPH <{META_GRAPH}> {{ ?s ?p ?o }} }}")}
@@ -133,10 +122,11 @@ def claims(store) -> list[str]:
 
 def test_concurrent_pushes_with_readers(store, builds):
     """Two builds pushed at the same moment, twice over, while one reader
-    asks through Köprü and one asks the store with Köprü's client: both
-    pushes succeed one after the other, every answer is one whole build,
-    and the store ends with exactly one whole version."""
+    asks through Köprü and one asks the store with Köprü's client: the
+    second push waits for the first, both succeed, every answer is one
+    whole build, and the store ends with exactly one whole version."""
     from server.stores.http import Endpoints
+    from server.stores.push import push_store_dir
     from server.stores.remote import RemoteStore
 
     expected = {counts_of(builds["A"][1]): "A", counts_of(builds["B"][1]): "B"}
@@ -169,23 +159,36 @@ def test_concurrent_pushes_with_readers(store, builds):
             seen["direct"].append(tuple(c[g] for g in GRAPHS))
             time.sleep(0.02)
 
+    said: list[str] = []
+    results: list = []
+
+    def pusher(name: str, start: threading.Barrier):
+        start.wait()
+        try:
+            # --force: both push, though the store may hold one of the builds
+            results.append(push_store_dir(
+                (builds[name][1] / "current").resolve(), Endpoints.from_url(store.url),
+                force=True, grace=1.5, progress=lambda step, sec, text: said.append(text)))
+        except Exception as e:                  # noqa: BLE001
+            results.append(e)
+
     readers = [threading.Thread(target=kopru_reader), threading.Thread(target=direct_reader)]
     try:
         for t in readers:
             t.start()
-        outputs = []
         for _ in range(2):
-            procs = [push_process(builds["B"], store, KOPRU_STORE_PUSH_GRACE="1.5"),
-                     push_process(builds["A"], store, KOPRU_STORE_PUSH_GRACE="1.5")]
-            for p in procs:
-                out, err = p.communicate(timeout=300)
-                outputs.append((p.returncode, out, err))
+            start = threading.Barrier(2)
+            pushes = [threading.Thread(target=pusher, args=(n, start)) for n in ("B", "A")]
+            for t in pushes:
+                t.start()
+            for t in pushes:
+                t.join(300)
         time.sleep(1.5)                         # readers see the last pointer
         stop.set()
         for t in readers:
             t.join(30)
-        for code, out, err in outputs:
-            assert code == 0, out + err
+        assert len(results) == 4 and all(not isinstance(r, Exception) and not r.skipped
+                                          for r in results), results
         assert not errors, errors[:3]
         for who, observed in seen.items():
             assert len(observed) > 10, (who, len(observed))
@@ -197,6 +200,7 @@ def test_concurrent_pushes_with_readers(store, builds):
         r = http("GET", server.url + "/healthz")
         assert r.status == 200 and r.json()["status"] == "ok", r.text
         assert claims(store) == []              # no lease left behind
+        assert any("another push is running" in text for text in said), said
     finally:
         stop.set()
         server.stop()

@@ -162,7 +162,9 @@ def _replace(pusher: "_Pusher", lease: "PushLease", graphs: Mapping[str, Any],
         pusher.switch(facts, had_pointer=bool(previous))
         result.timings["switch"] = time.perf_counter() - t0
     except BaseException:
-        if not switched or pusher.meta_or_none().get("version") != token:
+        # Drop the new version unless the pointer may name it (then it stays
+        # recorded, and the next push drops it if it is not current).
+        if not switched or pusher.pointer_is_not(token):
             pusher.drop(list(names.values()), quiet=True)
             pusher.forget_version(token, quiet=True)
         raise
@@ -420,11 +422,13 @@ class _Pusher:
         except StoreUnavailable as e:
             raise PushError(e.message) from None
 
-    def meta_or_none(self) -> dict[str, str]:
+    def pointer_is_not(self, token: str) -> bool:
+        """Whether the store says its pointer names another version than
+        `token` (False when it cannot be asked)."""
         try:
-            return self.meta()
+            return self.meta().get("version") != token
         except Exception:                          # noqa: BLE001 — only for cleaning up
-            return {}
+            return False
 
     def counts(self, graphs: list[str]) -> dict[str, int]:
         res = self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
