@@ -1,7 +1,8 @@
 """The HTTP side of a remote SPARQL store: where its endpoints are, and a
 small HTTP/1.1 client (standard library only) with a deadline per request,
-keep-alive connections per thread, basic auth, and a one-second circuit
-breaker after connection failures.
+answers read whole or as they arrive, keep-alive connections per thread,
+basic or digest auth, and a one-second circuit breaker after connection
+failures.
 """
 
 from __future__ import annotations
