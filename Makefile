@@ -44,14 +44,19 @@ serve: $(VENV)/.installed-serve
 	$(BIN)/kopru serve --host $(HOST) --port $(PORT)
 
 # System packages the tests need: Debian's Chromium and ChromeDriver for the
-# headless-browser tests. Skipped when they are there.
+# headless-browser tests (tests/test_browser.py), and OpenLink Virtuoso
+# (virtuoso-t, isql-vt) for the second real remote store (tests/test_virtuoso.py,
+# tests/test_push_safety.py). Only what is missing is installed.
 test-deps:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; else \
+	@PKGS=""; \
+	if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then PKGS="chromium chromium-driver"; fi; \
+	if [ ! -x /usr/bin/virtuoso-t ] || [ ! -x /usr/bin/isql-vt ]; then PKGS="$$PKGS virtuoso-opensource"; fi; \
+	if [ -n "$$PKGS" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
-	  echo "test-deps: installing Debian's chromium and chromium-driver"; \
+	  echo "test-deps: installing Debian's$$PKGS"; \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver \
-	    || { echo "test-deps: could not install chromium and chromium-driver (needs root or sudo)" >&2; exit 1; }; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$PKGS \
+	    || { echo "test-deps: could not install$$PKGS (needs root or sudo)" >&2; exit 1; }; \
 	fi
 
 test: $(VENV)/.installed-test test-deps

@@ -98,9 +98,10 @@ SETTINGS: tuple[Setting, ...] = (
             "serve from this remote SPARQL store: its base URL or query endpoint",
             "--store"),
     Setting("KOPRU_STORE_USER", "store_user", str, "none",
-            "HTTP basic user name for the remote store (serve and push)"),
+            "user name for the remote store (serve and push): HTTP basic, or digest when the "
+            "store asks (Virtuoso's `/sparql-auth`)"),
     Setting("KOPRU_STORE_PASSWORD", "store_password", str, "none",
-            "HTTP basic password for the remote store (serve and push)"),
+            "password for the remote store (serve and push)"),
     Setting("KOPRU_STORE_UPDATE_URL", "store_update_url", str, "`<store>/update`",
             "the remote store's SPARQL Update endpoint (push)", "--update-url"),
     Setting("KOPRU_STORE_GSP_URL", "store_gsp_url", str, "`<store>/store`",
