@@ -21,6 +21,7 @@ DEFAULT_SERVICE_ALLOWLIST = (
     "https://dbpedia.org/sparql",
 )
 REASONERS = ("fast", "owlrl", "exact")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def parse_allowlist(value: str | None) -> tuple[str, ...]:
@@ -44,6 +45,12 @@ def _flag(text: str) -> bool:
     if text.strip().lower() in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected 1 or 0")
+
+
+def _log_level(text: str) -> str:
+    if text.strip().lower() not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+    return text.strip().lower()
 
 
 def _reasoner(text: str) -> str:
@@ -91,9 +98,10 @@ SETTINGS: tuple[Setting, ...] = (
             "serve from this remote SPARQL store: its base URL or query endpoint",
             "--store"),
     Setting("KOPRU_STORE_USER", "store_user", str, "none",
-            "HTTP basic user name for the remote store (serve and push)"),
+            "user name for the remote store (serve and push): HTTP basic, or digest when the "
+            "store asks (Virtuoso's `/sparql-auth`)"),
     Setting("KOPRU_STORE_PASSWORD", "store_password", str, "none",
-            "HTTP basic password for the remote store (serve and push)"),
+            "password for the remote store (serve and push)"),
     Setting("KOPRU_STORE_UPDATE_URL", "store_update_url", str, "`<store>/update`",
             "the remote store's SPARQL Update endpoint (push)", "--update-url"),
     Setting("KOPRU_STORE_GSP_URL", "store_gsp_url", str, "`<store>/store`",
@@ -106,6 +114,9 @@ SETTINGS: tuple[Setting, ...] = (
             "the build's OWL RL engine: `fast`, `owlrl` (tuned owlrl) or `exact` (plain owlrl)"),
     Setting("KOPRU_PARALLEL", "parallel_build", _flag, "`1`",
             "`0` runs the build's closure in-process instead of beside validation"),
+    Setting("KOPRU_LOG_LEVEL", "log_level", _log_level, "`info`",
+            "the server log: `info` has a line per request and per query, `warning` only "
+            "problems; also `debug`, `error`"),
 )
 
 
@@ -131,6 +142,7 @@ class Config:
     push_grace: float = 15.0
     reasoner: str = "fast"
     parallel_build: bool = True
+    log_level: str = "info"
     dev: bool = False
     # Extra Flask settings (tests: TESTING=True, …).
     flask: dict = field(default_factory=dict)
@@ -174,7 +186,8 @@ class Config:
                 # A Project knows its state dir (its own override included).
                 if getattr(value, "state_dir", None) is not None and "state_dir" not in overrides:
                     values["state_dir"] = Path(value.state_dir)
-                key, value = "project_root", _path(str(getattr(value, "root", value)))
+                root = value if isinstance(value, (str, os.PathLike)) else value.root
+                key, value = "project_root", _path(str(root))
             elif key == "service_allowlist":
                 value = parse_allowlist(value) if isinstance(value, str) else tuple(value)
             elif key in ("state_dir", "store_path"):

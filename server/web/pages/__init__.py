@@ -1,9 +1,11 @@
 """The pages: linked data for people and machines (entity documents, the
-ontology and source documents, home, search, browse, views, VoID, dumps).
+ontology and source documents, home, search, browse, views, VoID, dumps,
+robots.txt and the sitemap).
 What each URL does: README, "Pages and endpoints"; how: docs/architecture.md."""
 
 from server.web.pages import (  # noqa: F401 (routes)
     routes_browse,
+    routes_crawl,
     routes_dataset,
     routes_ld,
     routes_site,

@@ -133,6 +133,8 @@ def _answer(query: str, req: protocol.SparqlRequest, line: _LogLine) -> Response
     line.format = answer.format.name
     line.rows, line.size, line.truncated = answer.rows, len(answer.body), answer.truncated
     headers = {"Content-Type": answer.format.content_type, "Vary": "Accept"}
+    if not found.deterministic or found.services:
+        headers["Cache-Control"] = "no-store"     # not a function of the build alone
     if answer.truncated:
         headers["X-Kopru-Truncated"] = "true"
         headers["X-Kopru-Result-Limit"] = str(config.result_limit)
