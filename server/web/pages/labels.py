@@ -376,6 +376,14 @@ UI_TR: dict[str, str] = {
     "Borders: Natural Earth 4.1.0 via the npm package world-atlas, public domain ({link}). They are de facto lines and say nothing about any claim.":
         "Sınırlar: npm paketi world-atlas üzerinden Natural Earth 4.1.0, kamu malı ({link}). Fiili çizgilerdir ve hiçbir iddia hakkında bir şey söylemez.",
     "provenance and licence": "kaynak ve lisans",
+    # dumps.html, void.html
+    "Dataset description": "Veri kümesi tanımı",
+    "Dumps": "Veri dökümleri",
+    "File": "Dosya",
+    "Holds": "İçerik",
+    "Format": "Biçim",
+    "Triples": "Üçlüler",
+    "named graphs kept": "adlandırılmış grafikler korunur",
 }
 
 UI_STRINGS = {"en": {}, "tr": UI_TR}
