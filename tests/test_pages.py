@@ -316,9 +316,11 @@ def test_every_ui_string_has_a_turkish_translation():
     from server.web.pages import entity, ontology_docs, routes_site
     from server.web.pages.labels import UI_TR
 
-    templates = Path(__file__).resolve().parent.parent / "server" / "templates"
+    templates = sorted((Path(__file__).resolve().parent.parent / "server" / "web"
+                        / "templates").glob("*.html"))
+    assert len(templates) > 10         # the check reads the real templates
     keys = set()
-    for path in templates.glob("*.html"):
+    for path in templates:
         if path.name == "sparql.html":
             continue
         text = path.read_text(encoding="utf-8")
