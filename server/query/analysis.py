@@ -156,7 +156,7 @@ def _scan(toks: list[lexer.Token]) -> Analysis:
     )
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=8)
 def analyze(text: str) -> Analysis:
     """Rebuild a query from its tokens (canonical.py) and scan what the store
     will run. Raises QueryRefused (400) for a text that cannot be read for

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from array import array
 
 from server import lexer
 from server.errors import QueryRefused, sparql_syntax_message
@@ -39,17 +39,18 @@ class GuardedQuery(str):
 
     embedded: str                      # with every IRI's first character escaped
     written: str                       # the query as the client sent it
-    _starts: list[int]                 # canonical offset of each piece
-    _pieces: list[tuple[int, bool]]    # (offset as written, copied verbatim?)
+    _starts: array                     # offset of each piece in the embedded text
+    _written_at: array                 # its offset as written
+    _verbatim: bytearray               # 1: copied as written, character for character
     ambiguous: bool                    # holds an IRI right after an operand
 
     def where(self, embedded_offset: int) -> int:
         """The offset, as written, of an offset in the embedded text."""
-        i = max(bisect.bisect_right(self._starts, embedded_offset) - 1, 0)
-        if not self._pieces:
+        if not self._starts:
             return 0
-        written, verbatim = self._pieces[i]
-        return written + (embedded_offset - self._starts[i] if verbatim else 0)
+        i = max(bisect.bisect_right(self._starts, embedded_offset) - 1, 0)
+        written = self._written_at[i]
+        return written + (embedded_offset - self._starts[i] if self._verbatim[i] else 0)
 
 
 def _refuse(text: str, offset: int, message: str) -> QueryRefused:
@@ -107,8 +108,9 @@ def rewrite(text: str) -> tuple[GuardedQuery, list[lexer.Token]]:
     poisoned: list[str] = []           # the embedded engine's text
     emitted: list[lexer.Token] = []
     plain_len = poisoned_len = 0
-    starts: list[int] = []
-    pieces: list[tuple[int, bool]] = []
+    starts = array("q")
+    written_at = array("q")
+    verbatim_flags = bytearray()
     ambiguous = False
     stack: list[str] = []
     base_declared = False
@@ -124,7 +126,8 @@ def rewrite(text: str) -> tuple[GuardedQuery, list[lexer.Token]]:
             poisoned_len += 1
         separate = False
         starts.append(poisoned_len)
-        pieces.append((at, verbatim))
+        written_at.append(at)
+        verbatim_flags.append(verbatim)
         emitted.append(lexer.Token(kind, written, plain_len, plain_len + len(written)))
         plain.append(written)
         poisoned.append(engine)
@@ -181,7 +184,8 @@ def rewrite(text: str) -> tuple[GuardedQuery, list[lexer.Token]]:
     guarded = GuardedQuery("".join(plain))
     guarded.embedded = "".join(poisoned)
     guarded.written = text
-    guarded._starts, guarded._pieces, guarded.ambiguous = starts, pieces, ambiguous
+    guarded._starts, guarded._written_at, guarded._verbatim = starts, written_at, verbatim_flags
+    guarded.ambiguous = ambiguous
     return guarded, emitted
 
 

@@ -101,14 +101,17 @@ class Engine:
         GuardedQuery runs as its embedded text (canonical.py)."""
         start = time.monotonic()
         try:
-            return self._run(getattr(query, "embedded", query), fmt, default_graphs,
-                             named_graphs, limit, start)
+            answer = self._run(getattr(query, "embedded", query), fmt, default_graphs,
+                               named_graphs, limit, start)
         except SyntaxError as e:
             raise QueryError("syntax", syntax_message(query, str(e))) from None
         except OSError as e:
             raise QueryError("io", str(e)) from None
         except Exception as e:                      # noqa: BLE001 — report, keep serving
             raise QueryError("engine", f"{type(e).__name__}: {e}") from None
+        if answer.format in (formats.XML, formats.RDF_XML):
+            R.check_xml(answer.body)
+        return answer
 
     def _run(self, q: str, fmt: Format, dg, ng, limit: int, start: float) -> Answer:
         kwargs: dict = {}

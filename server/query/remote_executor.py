@@ -91,7 +91,10 @@ class RemoteExecutor:
         got: list[Reply] = []
         try:
             try:
-                return self._run(query, fmt, default_graphs, named_graphs, timeout, limit, got)
+                answer = self._run(query, fmt, default_graphs, named_graphs, timeout, limit, got)
+                if answer.format in (formats.XML, formats.RDF_XML):
+                    R.check_xml(answer.body)
+                return answer
             except (SyntaxError, ValueError) as e:
                 # A store that fails half-way through an answer it has begun
                 # with 200 (Oxigraph streams) leaves it broken: say so.

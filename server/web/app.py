@@ -43,6 +43,7 @@ def create_app(config: Config | None = None, *, executor=None, **overrides) -> F
     _register_blueprints(app)
     _register_error_handlers(app)
     app.after_request(_cors)
+    app.after_request(_relative_location)
     logging.getLogger("kopru").setLevel(logging.INFO)
     return app
 
@@ -55,7 +56,9 @@ def default_executor(config: Config, *, exit_on_timeout: bool = False):
     from server.query.thread_executor import ThreadExecutor
 
     return ThreadExecutor(config.resolved_store_path, config.query_timeout, config.result_limit,
-                          exit_on_timeout=exit_on_timeout)
+                          exit_on_timeout=exit_on_timeout,
+                          memory_limit=config.query_memory_mb << 20,
+                          long_queries=config.resolved_long_queries)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -72,6 +75,15 @@ def _cors(response: Response) -> Response:
     """Everything Köprü serves is public and read-only: any origin may read it."""
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
     response.headers.setdefault("Access-Control-Expose-Headers", EXPOSED_HEADERS)
+    return response
+
+
+def _relative_location(response: Response) -> Response:
+    """A redirect to this server names no host: werkzeug's slash redirects
+    copy the request's Host header, which any client sets, into Location."""
+    location = response.headers.get("Location")
+    if location and location.startswith(request.host_url):
+        response.headers["Location"] = "/" + location[len(request.host_url):]
     return response
 
 

@@ -118,7 +118,7 @@ def _answer(query: str, req: protocol.SparqlRequest, line: _LogLine) -> Response
     if cache is not None and found.deterministic and not found.services:
         version = executor.version()     # None: the store's content has no version
         if version is not None:
-            key = (version, guarded, _tuple(dg), _tuple(ng), fmt.name)
+            key = (version, str(guarded), _tuple(dg), _tuple(ng), fmt.name)
             answer = cache.get(key)
     if answer is None:
         try:
