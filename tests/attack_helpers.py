@@ -8,15 +8,21 @@ not send.
     KNOWN_ATTACKS            queries that made the engine call a SERVICE the
                              guard did not see ("{canary}" stands for the URL)
     raw_http(port, data)     send bytes, return (status, headers, body)
+    get(url, query=None)     GET (a SPARQL query by ?query=): (status, headers, text);
+                             status 0 when the server closed without answering
     server_workers(pid)      the worker pids of a gunicorn arbiter
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 
 class Canary:
@@ -78,7 +84,10 @@ def raw_http(port: int, data: bytes, *, timeout: float = 30,
     """Send `data` as it is on a fresh connection; the status, headers and
     body of the answer (status 0: the server closed without answering)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass                      # the server answered before reading it all
         if not read:
             return 0, {}, b""
         chunks = []
@@ -118,3 +127,19 @@ def server_workers(arbiter_pid: int) -> set[int]:
         if fields[0] != "Z" and int(fields[1]) == arbiter_pid:
             workers.add(int(entry))
     return workers
+
+
+def get(url: str, query: str | None = None, *, headers: dict | None = None,
+        timeout: float = 60) -> tuple[int, dict[str, str], str]:
+    if query is not None:
+        url += "?" + urllib.parse.urlencode({"query": query})
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, \
+                r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, \
+            e.read().decode("utf-8", "replace")
+    except (ConnectionError, http.client.RemoteDisconnected, http.client.IncompleteRead):
+        return 0, {}, ""
