@@ -261,3 +261,41 @@ def test_syntax_errors_point_at_the_text_as_written():
         ox.Store().query(found.text.embedded)
     message = syntax_message(found.text, str(e.value))
     assert "line 3, column 16" in message and "?s ?p ?o ?x }" in message, message
+
+
+# --- through the endpoint, over an embedded store and a remote Oxigraph server ------------
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def endpoint(request):
+    """A real Köprü server with federation off… over the embedded store, and
+    over a remote Oxigraph server, which would make a SERVICE call itself
+    (and could read the graphs Köprü hides)."""
+    return request.getfixturevalue("kopru_server" if request.param == "embedded"
+                                   else "remote_kopru_server")
+
+
+def _through(endpoint, canary, queries) -> None:
+    from attack_helpers import get
+
+    before = canary.connections
+    for q in queries:
+        status, _, text = get(endpoint.sparql_url, q, timeout=30)
+        assert status in (200, 400, 403), (status, q, text[:200])
+        assert "graph/meta" not in text, q
+    assert canary.reached() == before, queries
+
+
+def test_known_attacks_through_the_endpoint_never_reach_the_canary(endpoint, canary):
+    queries = [a.format(canary=canary.url, base=canary.base) for a in KNOWN_ATTACKS]
+    if hasattr(endpoint, "oxigraph"):      # the store's own endpoint, without Köprü's dataset
+        store = endpoint.oxigraph.url
+        queries += [a.format(canary=store + "/query", base=store + "/")
+                    .replace("{ }", "{ GRAPH ?g { ?s ?p ?o } }") for a in KNOWN_ATTACKS]
+    _through(endpoint, canary, queries)
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES // 10, 20))
+@given(data=st.data())
+def test_generated_attacks_through_the_endpoint_never_reach_the_canary(endpoint, canary, data):
+    _through(endpoint, canary, [data.draw(attacks(canary.url, canary.base))])
