@@ -84,9 +84,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KOPRU_QUERY_MEMORY", "query_memory_mb", int, "`1024`",
             "MiB a worker may grow by while it runs one query; past it the query is stopped "
             "(503)"),
-    Setting("KOPRU_LONG_QUERIES", "long_queries", int, "half the workers (at least 1)",
-            "queries that may run longer than a second at once; another one is stopped (503) "
-            "so that short queries keep being answered"),
+    Setting("KOPRU_LONG_QUERIES", "long_queries", int, "a quarter of the workers (at least 1)",
+            "queries that may run longer than a quarter of a second at once; another one is "
+            "stopped (503) so that short queries keep being answered"),
     Setting("KOPRU_SERVICE_ALLOWLIST", "service_allowlist", parse_allowlist,
             "Wikidata and DBpedia endpoints",
             "comma-separated endpoints `SERVICE` may call; empty turns federation off",
@@ -124,7 +124,7 @@ class Config:
     result_limit: int = 10_000           # rows (SELECT) or triples (CONSTRUCT/DESCRIBE)
     max_query_bytes: int = 100_000       # larger query texts → 413
     query_memory_mb: int = 1024          # a worker's growth while one query runs (0: no limit)
-    long_queries: int | None = None      # None → half the workers, at least 1
+    long_queries: int | None = None      # None → a quarter of the workers, at least 1
     service_allowlist: tuple[str, ...] = DEFAULT_SERVICE_ALLOWLIST
     workers: int = field(default_factory=default_workers)
     result_cache_bytes: int = 64 << 20   # per worker; answers are cached per build (0: off)
@@ -161,7 +161,7 @@ class Config:
         """How many queries may run past a second at once, server-wide."""
         if self.long_queries is not None:
             return self.long_queries
-        return max(1, (1 if self.dev else self.workers) // 2)
+        return max(1, (1 if self.dev else self.workers) // 4)
 
     @property
     def remote(self) -> bool:
