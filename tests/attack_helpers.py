@@ -61,7 +61,7 @@ class Canary:
         self._thread.join(2)
         self.sock.close()
 
-    def __enter__(self) -> "Canary":
+    def __enter__(self) -> Canary:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -93,7 +93,7 @@ def test_known_attacks_never_reach_the_canary_through_the_guard(store, canary, a
 def _escape_some(text: str, picks: list[bool]) -> str:
     """Write some characters of `text` as \\u escapes."""
     return "".join(f"\\u{ord(c):04X}" if pick else c
-                   for c, pick in zip(text, picks + [False] * len(text)))
+                   for c, pick in zip(text, picks + [False] * len(text), strict=False))
 
 
 @st.composite

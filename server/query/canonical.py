@@ -91,9 +91,7 @@ def _escape(c: str) -> str:
 def _iri_text(iri: str, poisoned: bool) -> str:
     rest = _NOT_IN_IRI_RE.sub(lambda m: _escape(m.group()), iri[1:])
     first = iri[:1]
-    if poisoned and first:
-        first = _escape(first)
-    elif _NOT_IN_IRI_RE.match(first):
+    if first and (poisoned or _NOT_IN_IRI_RE.match(first)):
         first = _escape(first)
     return f"<{first}{rest}>"
 

@@ -38,7 +38,7 @@ class _LimitedSocket:
     def __init__(self, sock, line_limit: int, total_limit: int):
         self._sock = sock
         self._deadline = time.monotonic() + REQUEST_SECONDS
-        self._line_left = line_limit
+        self._line_left: int | None = line_limit   # None once the request line is in
         self._line_limit = line_limit
         self._left = total_limit
         self._total_limit = total_limit
