@@ -196,12 +196,10 @@ def test_a_deep_query_gets_an_answer_not_a_crash(server, shape):
     """~100 kB queries whose syntax tree is tens of thousands of levels deep:
     the engine's recursion overflowed the query thread's stack (SIGSEGV,
     no answer at all)."""
-    before = wait_for(lambda: (lambda w: len(w) == 2 and w)(server_workers(server.proc.pid)), 30,
-                      "both workers")
     status, _, text = get(server.sparql_url, shape, timeout=60)
     assert status in (200, 400, 503), (status, text[:200])
-    if status in (200, 400):
-        assert server_workers(server.proc.pid) == before, "a worker died answering"
+    # gunicorn names a worker that a signal killed ("was sent SIGSEGV!")
+    assert "SIGSEGV" not in server.stderr() and "SIGBUS" not in server.stderr()
 
 
 def test_adversarial_queries_do_not_block_the_endpoint(server):
