@@ -124,7 +124,12 @@ def _scan(toks: list[lexer.Token]) -> Analysis:
 
         # SERVICE. The engine matches keywords without a word boundary
         # (`SERVICESILENT<x>`, `trueSERVICE<x>`, `SERVICEp:x` all call <x>),
-        # so every occurrence inside a word or prefixed name counts.
+        # so every occurrence inside a word or prefixed name counts. No name
+        # holds it twice but to hide something (and reading each would cost
+        # the name's length again).
+        if upper.count("SERVICE") > 2:
+            raise QueryRefused(f"{value[:40]}…: SERVICE written again and again inside a name "
+                               "is not accepted.", status=400)
         start = upper.find("SERVICE")
         while start >= 0:
             rest = value[start + 7:]
