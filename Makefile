@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: venv build validate serve test test-deps lint fuzz bench clean
+.PHONY: venv build validate serve test test-deps lint fuzz fuzz-guard bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,15 @@ lint: $(VENV)/.installed-lint
 	$(BIN)/ruff check server bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# Long randomised runs of the property-based tests (several minutes each).
+# `make fuzz` runs them all; FUZZ_EXAMPLES sets how many examples each test draws.
+FUZZ_EXAMPLES ?= 20000
+fuzz: fuzz-guard
+
+# The query guard against the engine, with a canary listener that no query may reach.
+fuzz-guard: $(VENV)/.installed-test
+	KOPRU_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_guard_fuzz.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/build.py

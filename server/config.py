@@ -88,6 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
             "--result-limit"),
     Setting("KOPRU_MAX_QUERY_BYTES", "max_query_bytes", int, "`100000`",
             "largest query text accepted (413 above)"),
+    Setting("KOPRU_QUERY_MEMORY", "query_memory_mb", int, "`1024`",
+            "MiB a worker may grow by while it runs one query; past it the query is stopped "
+            "(503)"),
+    Setting("KOPRU_LONG_QUERIES", "long_queries", int, "a quarter of the workers (at least 1)",
+            "queries that may run longer than a quarter of a second at once; another one is "
+            "stopped (503) so that short queries keep being answered"),
     Setting("KOPRU_SERVICE_ALLOWLIST", "service_allowlist", parse_allowlist,
             "Wikidata and DBpedia endpoints",
             "comma-separated endpoints `SERVICE` may call; empty turns federation off",
@@ -128,6 +134,8 @@ class Config:
     query_timeout: float = 10.0          # seconds; the query is stopped after this
     result_limit: int = 10_000           # rows (SELECT) or triples (CONSTRUCT/DESCRIBE)
     max_query_bytes: int = 100_000       # larger query texts → 413
+    query_memory_mb: int = 1024          # a worker's growth while one query runs (0: no limit)
+    long_queries: int | None = None      # None → a quarter of the workers, at least 1
     service_allowlist: tuple[str, ...] = DEFAULT_SERVICE_ALLOWLIST
     workers: int = field(default_factory=default_workers)
     result_cache_bytes: int = 64 << 20   # per worker; answers are cached per build (0: off)
@@ -159,6 +167,13 @@ class Config:
         if self.store_path is not None:
             return Path(self.store_path)
         return self.resolved_state_dir / "current"
+
+    @property
+    def resolved_long_queries(self) -> int:
+        """How many queries may run past a second at once, server-wide."""
+        if self.long_queries is not None:
+            return self.long_queries
+        return max(1, (1 if self.dev else self.workers) // 4)
 
     @property
     def remote(self) -> bool:
@@ -209,6 +224,10 @@ class Config:
             raise ValueError("the result limit must be positive")
         if self.max_query_bytes <= 0:
             raise ValueError("the query size limit must be positive")
+        if self.query_memory_mb < 0:
+            raise ValueError("the query memory limit cannot be negative")
+        if self.long_queries is not None and self.long_queries <= 0:
+            raise ValueError("the number of long queries must be positive")
         if self.result_cache_bytes < 0:
             raise ValueError("the result cache size cannot be negative")
         if self.workers <= 0:

@@ -164,6 +164,13 @@ class QueryTimeout(KopruError):
         self.seconds = seconds
 
 
+class QueryStopped(KopruError):
+    """A query stopped before its time was up: it needed more memory than a
+    query may have, or the server was too busy to let it run long."""
+    status = 503
+    retry_after = 10
+
+
 class QueryError(KopruError):
     """The query engine refused or failed the query. `category` is "syntax"
     (400), "io" (a federated SERVICE call or the store's disk failed) or

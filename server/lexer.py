@@ -3,7 +3,11 @@ without running it (the endpoint's guard, the remote store's graph-name
 rewriting).
 
 Strings, IRIs, comments and prefixed names are single tokens, so a keyword
-inside them is never mistaken for a live one. Standard library only.
+inside them is never mistaken for a live one. Names follow the grammar the
+query engine (Oxigraph's parser) applies, a local name included; every
+pattern is possessive, and an unterminated string ends the input, so
+lexing is linear in the text's length whatever the text. Standard library
+only.
 """
 
 from __future__ import annotations
@@ -20,42 +24,69 @@ _PN_CHARS_BASE = (
 _PN_CHARS_U = _PN_CHARS_BASE + "_"
 _PN_CHARS = _PN_CHARS_U + "\\-0-9\u00B7\u0300-\u036F\u203F-\u2040"
 _PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_LOCAL_CHAR = f"[{_PN_CHARS}:]|{_PLX}"
+# PN_PREFIX, and words of the same shape: a dotted run is read once.
+_PREFIX = f"[{_PN_CHARS_BASE}][{_PN_CHARS}]*+(?:\\.++[{_PN_CHARS}]++)*+"
+# PN_LOCAL as the engine reads it: one run of dots at most inside.
+_LOCAL = f"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:{_LOCAL_CHAR})*+(?:\\.++(?:{_LOCAL_CHAR})++)?+"
 
 TOKEN_RE = re.compile(
-    "(?P<ws>\\s+)"
-    "|(?P<comment>#[^\\n\\r]*)"
-    r'|(?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)'
-    r"|(?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''"
-    r'|"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""'
-    r"|'(?:[^'\\\n\r]|\\.)*'"
-    r'|"(?:[^"\\\n\r]|\\.)*")'
-    f"|(?P<var>[?$][{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*)"
-    # PNAME_LN / PNAME_NS: prefix (optional) ':' local (optional).
-    f"|(?P<pname>(?:[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:"
-    f"(?:(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?)?)"
-    f"|(?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)"
-    f"|(?P<word>[{_PN_CHARS_BASE}_][{_PN_CHARS}]*)"
+    "(?P<ws>\\s++)"
+    "|(?P<comment>#[^\\n\\r]*+)"
+    r'|(?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>)'
+    r"|(?P<string>'''(?:(?:''|')?+(?:[^'\\]|\\.))*+'''"
+    r'|"""(?:(?:""|")?+(?:[^"\\]|\\.))*+"""'
+    r"|'(?:[^'\\\n\r]|\\.)*+'"
+    r'|"(?:[^"\\\n\r]|\\.)*+")'
+    # A quote that opens no string: nothing after it can be read reliably.
+    r"""|(?P<unterminated>['"].*+)"""
+    f"|(?P<var>[?$][{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00B7\u0300-\u036F\u203F-\u2040]*+)"
+    f"|(?P<pname>(?:{_PREFIX})?+:(?:{_LOCAL})?+)"
+    f"|(?P<bnode>_:[{_PN_CHARS_U}0-9][{_PN_CHARS}]*+(?:\\.++[{_PN_CHARS}]++)*+)"
+    f"|(?P<word>[{_PN_CHARS_BASE}_][{_PN_CHARS}]*+(?:\\.++[{_PN_CHARS}]++)*+)"
     "|(?P<other>.)",
     re.DOTALL,
 )
 
 _UNICODE_ESCAPE_RE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PN_LOCAL_ESCAPE_RE = re.compile(r"\\(.)")
+_DOTS_RE = re.compile(r"\.+")
 
 
 class Token(NamedTuple):
-    kind: str       # iri, string, var, pname, bnode, word, other
+    kind: str       # iri, string, var, pname, bnode, word, other, unterminated
     text: str
     start: int
     end: int
 
 
+def all_tokens(text: str, pos: int = 0) -> Iterator[Token]:
+    """Every token of `text` from `pos` on, whitespace ("ws") and comments
+    included."""
+    for m in TOKEN_RE.finditer(text, pos):
+        kind = m.lastgroup or "other"
+        if kind == "word" and "." in m.group():
+            yield from _split_word(m.group(), m.start())
+        else:
+            yield Token(kind, m.group(), m.start(), m.end())
+
+
 def tokens(text: str) -> Iterator[Token]:
     """Every significant token of `text`; whitespace and comments skipped."""
-    for m in TOKEN_RE.finditer(text):
-        kind = m.lastgroup
-        if kind != "ws" and kind != "comment":
-            yield Token(kind or "other", m.group(), m.start(), m.end())
+    for tok in all_tokens(text):
+        if tok.kind != "ws" and tok.kind != "comment":
+            yield tok
+
+
+def _split_word(text: str, offset: int) -> Iterator[Token]:
+    """`true.FILTER` is a word, a dot and a word (the engine reads it so)."""
+    pos = 0
+    for m in _DOTS_RE.finditer(text):
+        yield Token("word", text[pos:m.start()], offset + pos, offset + m.start())
+        for i in range(m.start(), m.end()):
+            yield Token("other", ".", offset + i, offset + i + 1)
+        pos = m.end()
+    yield Token("word", text[pos:], offset + pos, offset + len(text))
 
 
 def unescape_codepoints(text: str) -> str:

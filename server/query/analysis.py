@@ -1,7 +1,8 @@
 """The guard: what a query is and what it may reach, decided from its
 tokens before any store sees it — the form (updates are refused), every
-SERVICE target (only allowlisted absolute IRIs) and the FROM clauses.
-See docs/architecture.md, "The query path".
+SERVICE target (only allowlisted absolute IRIs) and the FROM clauses. It
+reads the text that the store will run (canonical.py), never the text as
+written. See docs/architecture.md, "The query path", and SECURITY.md.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import lru_cache
 from server import lexer
 from server.errors import QueryRefused
 from server.lexer import expand_pname
+from server.query.canonical import GuardedQuery, rewrite
 
 QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 NONDETERMINISTIC = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE"})
@@ -36,6 +38,7 @@ class Analysis:
     from_graphs: tuple[str, ...]
     from_named_graphs: tuple[str, ...]
     deterministic: bool = True         # no NOW(), RAND(), UUID(), STRUUID(), BNODE()
+    text: GuardedQuery | None = None   # what a store runs (canonical.py)
 
     @property
     def is_update(self) -> bool:
@@ -66,8 +69,8 @@ def _resolve_pname(value, prefixes):
     return ("iri", iri) if _SCHEME_RE.match(iri) else ("relative", iri)
 
 
-def _scan(text: str) -> Analysis:
-    tokens = [(tok.kind, tok.text) for tok in lexer.tokens(text)]
+def _scan(toks: list[lexer.Token]) -> Analysis:
+    tokens = [(tok.kind, tok.text) for tok in toks]
     prefixes: dict[str, str] = {}
     form = None
     services = []          # (status, iri-or-text, written, silent)
@@ -90,10 +93,10 @@ def _scan(text: str) -> Analysis:
         # `PREFIX p: <x>`, so both spellings declare a prefix.
         if kind == "word" and upper == "PREFIX":
             if nxt[0] == "pname" and nxt[1].endswith(":") and i + 2 < n and tokens[i + 2][0] == "iri":
-                prefixes[nxt[1][:-1]] = tokens[i + 2][1][1:-1]
+                prefixes[nxt[1][:-1]] = lexer.unescape_codepoints(tokens[i + 2][1][1:-1])
             continue
         if kind == "pname" and upper.startswith("PREFIX") and value.endswith(":") and nxt[0] == "iri":
-            prefixes[value[6:-1]] = nxt[1][1:-1]
+            prefixes[value[6:-1]] = lexer.unescape_codepoints(nxt[1][1:-1])
             continue
 
         if kind == "word" and form is None:
@@ -121,7 +124,12 @@ def _scan(text: str) -> Analysis:
 
         # SERVICE. The engine matches keywords without a word boundary
         # (`SERVICESILENT<x>`, `trueSERVICE<x>`, `SERVICEp:x` all call <x>),
-        # so every occurrence inside a word or prefixed name counts.
+        # so every occurrence inside a word or prefixed name counts. No name
+        # holds it twice but to hide something (and reading each would cost
+        # the name's length again).
+        if upper.count("SERVICE") > 2:
+            raise QueryRefused(f"{value[:40]}…: SERVICE written again and again inside a name "
+                               "is not accepted.", status=400)
         start = upper.find("SERVICE")
         while start >= 0:
             rest = value[start + 7:]
@@ -153,23 +161,21 @@ def _scan(text: str) -> Analysis:
     )
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=8)
 def analyze(text: str) -> Analysis:
-    """Scan a query; with \\u escapes, merge the scans of both readings."""
-    first = _scan(text)
-    if "\\u" not in text and "\\U" not in text:
-        return first
-    second = _scan(lexer.unescape_codepoints(text))
-    forms = (first.form, second.form)
-    form = "UPDATE" if "UPDATE" in forms else first.form or second.form
-    return Analysis(
-        form=form,
-        services=first.services + tuple(s for s in second.services if s not in first.services),
-        has_dataset_clause=first.has_dataset_clause or second.has_dataset_clause,
-        from_graphs=first.from_graphs or second.from_graphs,
-        from_named_graphs=first.from_named_graphs or second.from_named_graphs,
-        deterministic=first.deterministic and second.deterministic,
-    )
+    """Rebuild a query from its tokens (canonical.py) and scan what the store
+    will run. Raises QueryRefused (400) for a text that cannot be read for
+    certain."""
+    guarded, toks = rewrite(text)
+    again, _ = rewrite(str(guarded))
+    if again != guarded:                 # the rebuilt text must read as itself
+        raise QueryRefused("Köprü cannot read this query unambiguously; write it with spaces "
+                           "between its terms.", status=400)
+    found = _scan(toks)
+    return Analysis(form=found.form, services=found.services,
+                    has_dataset_clause=found.has_dataset_clause, from_graphs=found.from_graphs,
+                    from_named_graphs=found.from_named_graphs,
+                    deterministic=found.deterministic, text=guarded)
 
 
 def check(text: str, allowlist: tuple[str, ...] | frozenset) -> Analysis:

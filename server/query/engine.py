@@ -13,10 +13,11 @@ import time
 import pyoxigraph as ox
 
 from server import formats
-from server.errors import QueryError, sparql_syntax_message
+from server.errors import QueryError
 from server.formats import Format
 from server.namespaces import PREFIXES
 from server.query import results as R
+from server.query.canonical import syntax_message
 from server.query.executor import Answer
 
 # An answer larger than this is not serialized natively in one piece: it is
@@ -96,16 +97,21 @@ class Engine:
 
     def answer(self, query: str, fmt: Format, default_graphs, named_graphs,
                limit: int) -> Answer:
-        """Run and serialize one query; engine errors become QueryError."""
+        """Run and serialize one query; engine errors become QueryError. A
+        GuardedQuery runs as its embedded text (canonical.py)."""
         start = time.monotonic()
         try:
-            return self._run(query, fmt, default_graphs, named_graphs, limit, start)
+            answer = self._run(getattr(query, "embedded", query), fmt, default_graphs,
+                               named_graphs, limit, start)
         except SyntaxError as e:
-            raise QueryError("syntax", sparql_syntax_message(query, str(e))) from None
+            raise QueryError("syntax", syntax_message(query, str(e))) from None
         except OSError as e:
             raise QueryError("io", str(e)) from None
         except Exception as e:                      # noqa: BLE001 — report, keep serving
             raise QueryError("engine", f"{type(e).__name__}: {e}") from None
+        if answer.format in (formats.XML, formats.RDF_XML):
+            R.check_xml(answer.body)
+        return answer
 
     def _run(self, q: str, fmt: Format, dg, ng, limit: int, start: float) -> Answer:
         kwargs: dict = {}

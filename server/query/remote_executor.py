@@ -150,7 +150,10 @@ class RemoteExecutor:
         check_portable(query)
         try:
             try:
-                return self._run(query, fmt, default_graphs, named_graphs, timeout, limit)
+                answer = self._run(query, fmt, default_graphs, named_graphs, timeout, limit)
+                if answer.format in (formats.XML, formats.RDF_XML):
+                    R.check_xml(answer.body)
+                return answer
             except QueryError as e:
                 if e.category != "syntax":
                     raise

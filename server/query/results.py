@@ -8,7 +8,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from xml.sax.saxutils import escape, quoteattr
+
+from server.errors import NotAcceptable
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -137,3 +140,18 @@ def count_rows(fmt: str, body: bytes) -> int:
 # Fewest bytes one row can take in each format: an answer shorter than
 # limit × this cannot have more than `limit` rows, so it needs no counting.
 MIN_ROW_BYTES = {"json": 3, "xml": 17, "csv": 2, "tsv": 1}
+
+
+# Characters XML 1.0 cannot hold, not even as a reference, in UTF-8.
+_NOT_XML_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
+def check_xml(body: bytes) -> None:
+    """Refuse an XML answer that would not be well-formed: a literal may
+    hold a control character that XML 1.0 cannot carry in any form."""
+    m = _NOT_XML_RE.search(body)
+    if m is not None:
+        char = m.group().decode("utf-8")
+        raise NotAcceptable(
+            f"This answer holds the character U+{ord(char):04X}, which XML 1.0 cannot carry; "
+            "ask for it as JSON (format=json) or another format instead.")

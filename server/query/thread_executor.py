@@ -2,12 +2,14 @@
 worker process, and the request waits for it until the deadline.
 
 pyoxigraph's `Store.query` cannot be interrupted, but it releases the GIL
-while it runs. Under gunicorn (`exit_on_timeout`), a query that runs past
-its deadline is answered 503 and then the whole sync worker exits once the
-response is sent — the only way to really stop the query; the arbiter forks
-a fresh worker. Anywhere else (the app in-process, in tests) the runaway
-thread is abandoned to finish on its own and a new one serves what follows.
-See docs/architecture.md.
+while it runs. While it waits, the request watches the query: past its
+deadline, past the memory a query may take, or past a quarter of a
+second when the server's long-query slots are all taken, the query is stopped. Under
+gunicorn (`exit_on_timeout`) that means a 503 and then the whole sync
+worker exits once the response is sent — the only way to really stop the
+query; the arbiter forks a fresh worker. Anywhere else (the app in-process,
+in tests) the runaway thread is abandoned to finish on its own and a new
+one serves what follows. See docs/architecture.md and SECURITY.md.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterable
 
-from server.errors import EngineUnavailable, QueryTimeout
+from server.errors import EngineUnavailable, QueryStopped, QueryTimeout
 from server.formats import Format
 from server.query.engine import Engine, StoreLink
 from server.query.executor import Answer
@@ -27,6 +31,45 @@ from server.stores.embedded import EmbeddedStore
 from server.stores.state import read_manifest
 
 log = logging.getLogger("kopru.query")
+
+WATCH_EVERY = 0.05          # seconds between two looks at a running query
+# Seconds; a query running longer needs a long-query slot. Short enough
+# that, under attack, a runaway without a slot frees its worker well
+# before a short query queued behind it has waited long (bench/load.py).
+LONG_QUERY_AFTER = 0.25
+# The engine recurses once per level of the query's syntax tree: a 100 kB
+# query can be tens of thousands of levels deep. Only the pages touched
+# count, so a large reservation costs nothing until a query needs it.
+QUERY_THREAD_STACK = 512 << 20
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_bytes() -> int:
+    """This process's resident memory."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * _PAGE
+
+
+class LongQuerySlots:
+    """At most `count` queries of one server run past LONG_QUERY_AFTER at
+    once, across its workers, so that the others stay free for short ones.
+    A slot is an abstract Unix socket name (made before the workers fork):
+    binding it takes it, and the kernel frees it when the worker closes it
+    or exits, however it exits."""
+
+    def __init__(self, count: int):
+        token = secrets.token_hex(8)
+        self.names = [f"\0kopru-{token}-long-query-{i}" for i in range(count)]
+
+    def take(self) -> socket.socket | None:
+        for name in self.names:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.bind(name)
+                return s
+            except OSError:
+                s.close()
+        return None
 
 
 class _Job:
@@ -42,11 +85,13 @@ class _Job:
 
 class ThreadExecutor:
     def __init__(self, store_path, timeout: float, result_limit: int, *,
-                 exit_on_timeout: bool = False):
+                 exit_on_timeout: bool = False, memory_limit: int = 0, long_queries: int = 0):
         self.store_path = str(store_path)
         self.timeout = float(timeout)
         self.result_limit = int(result_limit)
         self.exit_on_timeout = exit_on_timeout
+        self.memory_limit = memory_limit       # bytes a query may add to the worker (0: any)
+        self._slots = LongQuerySlots(long_queries) if long_queries > 0 else None
         self._link = StoreLink(self.store_path)
         self._pid: int | None = None
         self._jobs: queue.SimpleQueue | None = None
@@ -67,7 +112,7 @@ class ThreadExecutor:
         timeout = self.timeout if timeout is None else timeout
         start = time.monotonic()
         if self._stuck:                    # the query thread is still busy with a runaway
-            raise QueryTimeout(timeout)
+            raise QueryStopped("This worker is stopping a runaway query; retry in a moment.")
         if not self._lock.acquire(timeout=timeout):
             raise QueryTimeout(timeout)
         try:
@@ -77,15 +122,43 @@ class ThreadExecutor:
                 None if named_graphs is None else list(named_graphs),
                 self.result_limit if limit is None else limit))
             self._queue().put(job)
-            if not job.done.wait(max(start + timeout - time.monotonic(), 0)):
-                self._give_up(timeout)
-                raise QueryTimeout(timeout)
+            self._watch(job, start, timeout)
         finally:
             self._lock.release()
         if job.error is not None:
             raise job.error
         assert job.answer is not None
         return job.answer
+
+    def _watch(self, job: _Job, start: float, timeout: float) -> None:
+        """Wait for the query; stop it past its time, its memory, or past a
+        second when no long-query slot is free."""
+        base = rss_bytes() if self.memory_limit else 0
+        slot = None
+        try:
+            while not job.done.wait(min(WATCH_EVERY, max(start + timeout - time.monotonic(), 0))):
+                ran = time.monotonic() - start
+                if ran >= timeout:
+                    self._give_up(f"ran past {timeout:g} s")
+                    raise QueryTimeout(timeout)
+                if self.memory_limit and rss_bytes() - base > self.memory_limit:
+                    self._give_up(f"took more than {self.memory_limit >> 20} MiB")
+                    raise QueryStopped(
+                        f"The query needed more than {self.memory_limit >> 20} MiB of memory "
+                        "and was stopped; narrow it or add LIMIT.")
+                if self._slots is not None and slot is None and ran >= LONG_QUERY_AFTER:
+                    slot = self._slots.take()
+                    if slot is None:
+                        n = len(self._slots.names)
+                        self._give_up("ran long with every long-query slot taken")
+                        raise QueryStopped(
+                            f"The server is busy: {n} long quer{'y' if n == 1 else 'ies'} "
+                            f"already running, and this one ran past {LONG_QUERY_AFTER:g} s, "
+                            "so it was stopped to keep short queries answered. Retry in a "
+                            "moment.")
+        finally:
+            if slot is not None:
+                slot.close()
 
     def probe(self, timeout: float) -> str | None:
         target = self.version()
@@ -123,17 +196,20 @@ class ThreadExecutor:
         if self._pid != os.getpid() or self._jobs is None:   # first use in this process
             self._pid = os.getpid()
             self._jobs = queue.SimpleQueue()
-            threading.Thread(target=_serve, args=(self._jobs,), name="kopru-query",
-                             daemon=True).start()
+            previous = threading.stack_size(QUERY_THREAD_STACK)
+            try:
+                threading.Thread(target=_serve, args=(self._jobs,), name="kopru-query",
+                                 daemon=True).start()
+            finally:
+                threading.stack_size(previous)
         return self._jobs
 
-    def _give_up(self, timeout: float) -> None:
+    def _give_up(self, why: str) -> None:
         if self.exit_on_timeout:
             self._stuck = True
-            _exit_after_response(timeout)
+            _exit_after_response(why)
         else:
-            log.warning("a query ran past %g s; its thread is left to finish and a new "
-                        "one takes over", timeout)
+            log.warning("a query %s; its thread is left to finish and a new one takes over", why)
             self._jobs = None
 
 
@@ -158,14 +234,14 @@ def _serve(jobs: queue.SimpleQueue) -> None:
         job.done.set()
 
 
-def _exit_after_response(timeout: float) -> None:
+def _exit_after_response(why: str) -> None:
     """End this worker once the current response has been sent: the query
     thread cannot be stopped any other way."""
     from flask import after_this_request, has_request_context
 
     def exit_now():
-        log.warning("worker %d exits to stop a query that ran past %g s "
-                    "(the arbiter starts a fresh worker)", os.getpid(), timeout)
+        log.warning("worker %d exits to stop a query that %s "
+                    "(the arbiter starts a fresh worker)", os.getpid(), why)
         logging.shutdown()
         os._exit(0)
 

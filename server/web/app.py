@@ -51,6 +51,7 @@ def create_app(config: Config | None = None, *, executor=None, **overrides) -> F
     _register_access_log(app)
     http_cache.install(app)
     app.after_request(_cors)
+    app.after_request(_relative_location)
     logging.getLogger("kopru").setLevel(config.log_level.upper())
     return app
 
@@ -63,7 +64,9 @@ def default_executor(config: Config, *, exit_on_timeout: bool = False):
     from server.query.thread_executor import ThreadExecutor
 
     return ThreadExecutor(config.resolved_store_path, config.query_timeout, config.result_limit,
-                          exit_on_timeout=exit_on_timeout)
+                          exit_on_timeout=exit_on_timeout,
+                          memory_limit=config.query_memory_mb << 20,
+                          long_queries=config.resolved_long_queries)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -124,6 +127,15 @@ def _request_target(limit: int = 2000) -> str:
 
 def _quoted(value: str | None) -> str:
     return (value or "-").replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _relative_location(response: Response) -> Response:
+    """A redirect to this server names no host: werkzeug's slash redirects
+    copy the request's Host header, which any client sets, into Location."""
+    location = response.headers.get("Location")
+    if location and location.startswith(request.host_url):
+        response.headers["Location"] = "/" + location[len(request.host_url):]
+    return response
 
 
 def _register_error_handlers(app: Flask) -> None:

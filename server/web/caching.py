@@ -5,6 +5,7 @@ build (a rebuild or a push changes its version, and they are all dropped).
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -61,17 +62,39 @@ class BuildCache:
         return self.get("values", name, make, maxsize=256)
 
 
+# What an entry holds besides its strings and body: the key tuple, the
+# Answer, the cache's own bookkeeping (measured: about 600 bytes).
+ENTRY_OVERHEAD = 1024
+
+
+def held_bytes(value: Any) -> int:
+    """The memory a key part holds: strings and bytes by what Python keeps
+    for them (a non-ASCII character takes 2 or 4 bytes), tuples by their
+    parts."""
+    if isinstance(value, (str, bytes)):
+        return sys.getsizeof(value)
+    if isinstance(value, tuple):
+        return sys.getsizeof(value) + sum(held_bytes(v) for v in value)
+    return sys.getsizeof(value)
+
+
 class AnswerCache:
     """Query answers by (build, query, dataset, format), least recently used
-    out first, bounded in bytes: each entry costs its answer and its query
-    text. A build never changes, so an entry is right for as long as its
-    build is served."""
+    out first, bounded in bytes: each entry costs its answer and everything
+    in its key — the query text, every graph IRI of its dataset. A build
+    never changes, so an entry is right for as long as its build is served."""
 
     def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
         self.max_item = max(max_bytes // 16, 1)
         self._cache: cachetools.LRUCache = cachetools.LRUCache(max_bytes,
                                                                getsizeof=lambda v: v[1])
         self._lock = threading.Lock()
+
+    @property
+    def held(self) -> int:
+        """Bytes the entries held now count for."""
+        return int(self._cache.currsize)
 
     def get(self, key: tuple):
         with self._lock:
@@ -79,7 +102,7 @@ class AnswerCache:
         return None if found is None else found[0]
 
     def put(self, key: tuple, answer) -> None:
-        cost = len(answer.body) + sum(len(k) for k in key if isinstance(k, str)) + 256
+        cost = sys.getsizeof(answer.body) + held_bytes(key) + ENTRY_OVERHEAD
         if cost > self.max_item:
             return
         with self._lock:

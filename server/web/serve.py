@@ -141,7 +141,9 @@ def _run_gunicorn(config: Config) -> int:
             settings = {
                 "bind": [_bind(config.host, config.port)],
                 "workers": 1 if config.dev else config.workers,
-                "worker_class": "sync",
+                # gunicorn's sync worker with a deadline and a size limit
+                # on reading each request (server/web/worker.py)
+                "worker_class": "server.web.worker.KopruWorker",
                 # gunicorn's own watchdog only catches a wedged worker; the
                 # query timeout is enforced by the query thread, well before it.
                 "timeout": int(max(30, config.query_timeout * 2 + 10)),

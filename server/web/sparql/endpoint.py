@@ -95,6 +95,7 @@ def sparql():
 def _answer(query: str, req: protocol.SparqlRequest, line: _LogLine) -> Response:
     config = _config()
     found = analysis.check(query, config.service_allowlist)
+    guarded = found.text                  # what the store runs: the guard's reading
     line.form = found.form or "?"
     fmt = negotiation.choose(negotiation.kind_of(found.form), req.format_param,
                              request.headers.get("Accept"))
@@ -117,11 +118,11 @@ def _answer(query: str, req: protocol.SparqlRequest, line: _LogLine) -> Response
     if cache is not None and found.deterministic and not found.services:
         version = executor.version()     # None: the store's content has no version
         if version is not None:
-            key = (version, query, _tuple(dg), _tuple(ng), fmt.name)
+            key = (version, str(guarded), _tuple(dg), _tuple(ng), fmt.name)
             answer = cache.get(key)
     if answer is None:
         try:
-            answer = executor.run(query, fmt, dg, ng)
+            answer = executor.run(guarded, fmt, dg, ng)
         except QueryError as e:
             if e.category == "io" and found.services:
                 raise ServiceFailed(f"A federated SERVICE call failed: {e.message}") from None

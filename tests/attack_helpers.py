@@ -1,0 +1,145 @@
+"""Helpers for the attack tests (guard fuzzing, hostile input, limits,
+worker faults): a canary listener that must never be reached, the known
+attacks on the query guard, and raw HTTP for what a client library will
+not send.
+
+    Canary()                 a TCP listener on loopback counting connections;
+                             .url is a SPARQL endpoint URL on it, .base its root
+    KNOWN_ATTACKS            queries that made the engine call a SERVICE the
+                             guard did not see ("{canary}" stands for the URL)
+    raw_http(port, data)     send bytes, return (status, headers, body)
+    get(url, query=None)     GET (a SPARQL query by ?query=): (status, headers, text);
+                             status 0 when the server closed without answering
+    server_workers(pid)      the worker pids of a gunicorn arbiter
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class Canary:
+    """A plain TCP listener on loopback that counts the connections it gets:
+    it stands for an internal service that no query may reach."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}/"
+        self.url = self.base + "sparql"
+        self.connections = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def reached(self, settle: float = 0.2) -> int:
+        """Connections so far, after letting one in flight arrive."""
+        time.sleep(settle)
+        return self.connections
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+
+    def __enter__(self) -> Canary:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# Each made pyoxigraph call the SERVICE while the guard before issue 9 saw
+# none. "{canary}" is the canary's URL, "{base}" its root.
+KNOWN_ATTACKS = (
+    # `<'>` is an IRI to the guard's old lexer, less-than and a string to the engine
+    "SELECT * {{ FILTER(true||1<'>') SERVICE SILENT <{canary}> {{ }} BIND('' AS ?q) }}",
+    "SELECT * {{ VALUES ?a {{1}} FILTER(true||?a<'>') . SERVICE SILENT <{canary}> {{ }} }}# '",
+    "SELECT * {{ BIND(1 AS ?a) FILTER(true||?a<'''>''') SERVICE SILENT <{canary}> {{}} "
+    "BIND(''' ''' AS ?q) }}",
+)
+
+
+def raw_http(port: int, data: bytes, *, timeout: float = 30,
+             read: bool = True) -> tuple[int, dict[str, str], bytes]:
+    """Send `data` as it is on a fresh connection; the status, headers and
+    body of the answer (status 0: the server closed without answering)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass                      # the server answered before reading it all
+        if not read:
+            return 0, {}, b""
+        chunks = []
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    reply = b"".join(chunks)
+    if not reply:
+        return 0, {}, b""
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, body
+
+
+def server_workers(arbiter_pid: int) -> set[int]:
+    """The pids whose parent is `arbiter_pid` (gunicorn's workers)."""
+    workers = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[1]) == arbiter_pid:
+            workers.add(int(entry))
+    return workers
+
+
+def get(url: str, query: str | None = None, *, headers: dict | None = None,
+        timeout: float = 60) -> tuple[int, dict[str, str], str]:
+    if query is not None:
+        url += "?" + urllib.parse.urlencode({"query": query})
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, \
+                r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, \
+            e.read().decode("utf-8", "replace")
+    except (ConnectionError, http.client.RemoteDisconnected, http.client.IncompleteRead):
+        return 0, {}, ""

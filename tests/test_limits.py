@@ -1,0 +1,269 @@
+"""Every limit of the public endpoint holds against an attacker: the
+guard's own work, nesting, the stack, memory per query, long queries that
+would starve short ones, the answer cache's bytes, slow or huge requests,
+XML that cannot carry an answer, a Host header in a redirect.
+
+In-process where the process does not matter; a real gunicorn server where
+it does. Deadlines here are hang detectors, never performance bounds.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import tracemalloc
+
+import pytest
+from attack_helpers import get, raw_http, server_workers
+from conftest import start_kopru_server, wait_for
+
+from server.config import Config
+from server.errors import QueryRefused
+from server.query import analysis
+
+CROSS_JOIN = "SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f ?a ?d"
+CHEAP = "SELECT * { ?s ?p ?o } LIMIT 3"
+
+
+def adversarial(size: int = 99_000) -> dict[str, str]:
+    """Query texts that made a guard work for each character it read."""
+    return {
+        "dotted names": "SELECT * { " + "a." * (size // 2) + " }",
+        "dotted local names": "PREFIX e: <http://e.org/> SELECT * { ?s ?p e:a" + ".a" * (size // 2)
+                              + " }",
+        "escaped quotes": "SELECT * { ?s ?p '" + "\\'" * (size // 2) + " }",
+        "open IRIs": "SELECT * { " + "<a" * (size // 2) + " }",
+        "glued keywords": "SELECT * { " + "SERVICE" * (size // 7) + " }",
+        "long string": "SELECT * { ?s ?p '''" + "a''" * (size // 3) + " }",
+    }
+
+
+@pytest.fixture(scope="module")
+def client(built_project):
+    from server.web import create_app
+
+    root, state = built_project
+    app = create_app(Config.from_env(project=root, state_dir=state))
+    return app.test_client()
+
+
+def _finishes(fn, seconds: float) -> bool:
+    done = threading.Event()
+
+    def run():
+        try:
+            fn()
+        except QueryRefused:
+            pass
+        done.set()
+    threading.Thread(target=run, daemon=True).start()
+    return done.wait(seconds)
+
+
+# --- the guard's own work (item 2) -----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(adversarial()))
+def test_the_guard_reads_an_adversarial_query_at_once(name):
+    """Each of these burned tens of seconds of CPU in the guard before the
+    query's time limit even started (hang detector: 20 s)."""
+    text = adversarial()[name]
+    assert _finishes(lambda: analysis.analyze(text), 20), f"the guard is still reading {name}"
+
+
+def test_the_guards_work_grows_with_the_query_not_faster():
+    """Four times the text, about four times the tokens: no token is read
+    twice (the lexer's patterns are possessive)."""
+    from server import lexer
+
+    for text in adversarial(20_000).values():
+        small = sum(1 for _ in lexer.all_tokens(text))
+        large = sum(1 for _ in lexer.all_tokens(text.replace("{ ", "{ " + text[10:-2] * 3, 1)))
+        assert large <= 4 * small + 10
+
+
+# --- nesting and the stack (item 3) -----------------------------------------------------
+
+
+def test_deep_nesting_is_refused_with_a_reason(client):
+    from server.query.canonical import MAX_NESTING
+
+    query = "SELECT * { FILTER(" + "(" * (MAX_NESTING + 1) + "1" + ")" * (MAX_NESTING + 1) + ") }"
+    r = client.get("/sparql", query_string={"query": query})
+    assert r.status_code == 400
+    assert f"nested more than {MAX_NESTING}" in r.get_data(as_text=True)
+    ok = "SELECT * { FILTER(" + "(" * 50 + "1" + ")" * 50 + ") }"
+    assert client.get("/sparql", query_string={"query": ok}).status_code == 200
+
+
+# --- the answer cache (item 5) ------------------------------------------------------------
+
+
+def test_the_answer_cache_is_bounded_in_bytes_with_its_keys():
+    """Entries whose key is a large query text and a dataset of a thousand
+    graph IRIs: what the cache holds stays within its budget."""
+    from server.formats import JSON
+    from server.query.executor import Answer
+    from server.web.caching import AnswerCache
+
+    budget = 8 << 20
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        cache = AnswerCache(budget)
+        for i in range(400):
+            query = f"SELECT * {{ ?s ?p ?o }} # {i} " + "é" * 49_000
+            graphs = tuple(f"https://example.org/graph/{i}/{j}/" + "x" * 80 for j in range(1000))
+            cache.put(("v1", query, graphs, None, "json"),
+                      Answer("results", JSON, b"{}", False, 0, 0.0))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert cache.held <= budget
+    assert held <= budget * 1.25 + (1 << 20), f"the cache holds {held >> 20} MiB"
+
+
+# --- answers XML cannot carry, and redirects (item 8) ------------------------------------
+
+
+def test_an_xml_answer_with_a_control_character_is_refused_clearly(client):
+    query = 'SELECT ?x { BIND("a\\u0001b" AS ?x) }'
+    r = client.get("/sparql", query_string={"query": query},
+                   headers={"Accept": "application/sparql-results+xml"})
+    assert r.status_code == 406
+    assert "U+0001" in r.get_data(as_text=True) and "JSON" in r.get_data(as_text=True)
+    r = client.get("/sparql", query_string={"query": query, "format": "json"})
+    assert r.status_code == 200 and r.get_json()["results"]["bindings"][0]["x"]["value"] == "a\x01b"
+    construct = 'CONSTRUCT { <urn:a> <urn:b> "a\\u000Bb" } WHERE {}'
+    r = client.get("/sparql", query_string={"query": construct},
+                   headers={"Accept": "application/rdf+xml"})
+    assert r.status_code == 406
+
+
+def test_xml_answers_without_such_characters_are_well_formed(client):
+    from xml.dom import minidom
+
+    r = client.get("/sparql", query_string={"query": 'SELECT ?x { BIND("a\\tb<&>" AS ?x) }'},
+                   headers={"Accept": "application/sparql-results+xml"})
+    assert r.status_code == 200
+    minidom.parseString(r.data)
+
+
+def test_a_redirect_does_not_repeat_the_host_header(client):
+    r = client.get("/id", headers={"Host": "attacker.example"})
+    assert r.status_code in (301, 308)
+    assert r.headers["Location"] == "/id/"
+
+
+# --- over a real gunicorn server ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(built_project):
+    from conftest import kopru_env
+
+    env = kopru_env(KOPRU_QUERY_MEMORY="300", KOPRU_LONG_QUERIES="1",
+                    KOPRU_RESULT_CACHE_BYTES="0")
+    s = start_kopru_server("--workers", "2", "--timeout", "8", env=env)
+    yield s
+    s.stop()
+
+
+def _answers(url: str) -> bool:
+    status, _, text = get(url + "/sparql", CHEAP, timeout=30)
+    return status == 200
+
+
+def test_a_query_past_its_memory_is_stopped(server):
+    before = wait_for(lambda: (lambda w: len(w) == 2 and w)(server_workers(server.proc.pid)), 30,
+                      "both workers")
+    status, headers, text = get(server.sparql_url, CROSS_JOIN, timeout=60)
+    assert status == 503, text
+    assert "300 MiB" in text and "memory" in text
+    wait_for(lambda: len(server_workers(server.proc.pid)) == 2
+             and server_workers(server.proc.pid) != before, 30, "the replacement worker")
+    assert _answers(server.url)
+
+
+@pytest.mark.parametrize("shape", [
+    "SELECT * { FILTER(" + "+".join(["1"] * 45_000) + ">0) }",
+    "SELECT * { " + " UNION ".join(["{}"] * 10_000) + " }",
+    "SELECT * { FILTER(" + "!" * 90_000 + "true) }",
+    "SELECT * { BIND(" + "CONCAT(" * 120 + "'a'" + ")" * 120 + " AS ?x) }",
+])
+def test_a_deep_query_gets_an_answer_not_a_crash(server, shape):
+    """~100 kB queries whose syntax tree is tens of thousands of levels deep:
+    the engine's recursion overflowed the query thread's stack (SIGSEGV,
+    no answer at all)."""
+    status, _, text = get(server.sparql_url, shape, timeout=60)
+    assert status in (200, 400, 503), (status, text[:200])
+    # gunicorn names a worker that a signal killed ("was sent SIGSEGV!")
+    assert "SIGSEGV" not in server.stderr() and "SIGBUS" not in server.stderr()
+
+
+def test_adversarial_queries_do_not_block_the_endpoint(server):
+    """Four 99 kB adversarial texts at once, and a short query beside them."""
+    results = []
+    threads = [threading.Thread(target=lambda t=t: results.append(
+        get(server.sparql_url, t, timeout=60)[0])) for t in list(adversarial().values())[:4]]
+    for t in threads:
+        t.start()
+    assert _answers(server.url)
+    for t in threads:
+        t.join(60)
+    assert len(results) == 4 and all(s in (200, 400, 503) for s in results), results
+
+
+def test_long_queries_beyond_the_slots_are_stopped_and_short_ones_answered(server):
+    """One long-query slot: of two runaway queries one is stopped after a
+    second with a reason, and short queries are answered meanwhile."""
+    replies = []
+    threads = [threading.Thread(target=lambda: replies.append(
+        get(server.sparql_url, "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+            timeout=60))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    assert _answers(server.url)
+    for t in threads:
+        t.join(60)
+    texts = [text for status, _, text in replies if status == 503]
+    assert len(texts) == 2, replies
+    assert any("busy" in t for t in texts), texts
+    wait_for(lambda: _answers(server.url), 30, "short queries answered again")
+
+
+def test_a_huge_get_is_refused_at_once(server):
+    status, headers, body = raw_http(server.port, b"GET /sparql?query=" + b"A" * 25_000_000
+                                     + b" HTTP/1.1\r\nHost: x\r\n\r\n", timeout=30)
+    assert status == 414 and b"POST" in body
+    assert _answers(server.url)
+
+
+def test_a_slow_client_does_not_hold_a_worker(built_project):
+    """A client that sends its headers a byte a second; with one worker,
+    another client is still answered (before: only after gunicorn's 30 s
+    watchdog killed the worker)."""
+    with start_kopru_server("--workers", "1") as s:
+        slow = socket.create_connection(("127.0.0.1", s.port))
+        slow.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n")
+        stop = threading.Event()
+
+        def trickle():
+            try:
+                while not stop.is_set():
+                    slow.sendall(b"X")
+                    time.sleep(1)
+            except OSError:
+                pass
+        threading.Thread(target=trickle, daemon=True).start()
+        try:
+            time.sleep(1)
+            status, _, _ = get(s.sparql_url, CHEAP, timeout=25)
+            assert status == 200
+        finally:
+            stop.set()
+        slow.settimeout(10)
+        assert b"408" in slow.recv(100)
+        slow.close()

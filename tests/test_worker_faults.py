@@ -1,0 +1,79 @@
+"""Faults of the serving processes: a worker killed in the middle of a
+query, a worker stopped for its memory, a client that goes away. The
+published graph is served throughout, by the workers that remain and by
+the ones the arbiter starts in their place.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+
+import pytest
+from attack_helpers import get, server_workers
+from conftest import kopru_env, start_kopru_server, wait_for
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+KNOWN = "ASK { <https://w3id.org/kopru/id/albania> ?p ?o }"
+
+
+@pytest.fixture(scope="module")
+def server(built_project):
+    s = start_kopru_server("--workers", "2", "--timeout", "20",
+                           env=kopru_env(KOPRU_RESULT_CACHE_BYTES="0"))
+    yield s
+    s.stop()
+
+
+def _two_workers(server) -> set[int]:
+    return wait_for(lambda: (lambda w: len(w) == 2 and w)(server_workers(server.proc.pid)), 30,
+                    "two workers")
+
+
+def _graph_served(server) -> bool:
+    status, _, text = get(server.sparql_url, KNOWN, timeout=30)
+    return status == 200 and '"boolean":true' in text.replace(" ", "")
+
+
+def test_a_worker_killed_mid_query_is_replaced_and_the_graph_still_served(server):
+    workers = _two_workers(server)
+    reply = {}
+    t = threading.Thread(target=lambda: reply.update(r=get(server.sparql_url, RUNAWAY,
+                                                           timeout=60)))
+    t.start()
+    # the worker running the runaway query is the one using the CPU
+    busy = wait_for(lambda: _busiest(workers), 30, "a worker to start the query")
+    os.kill(busy, signal.SIGKILL)
+    t.join(60)
+    assert reply["r"][0] in (0, 502, 503), reply["r"]       # no answer, never a wrong one
+    assert _graph_served(server)
+    after = _two_workers(server)
+    assert busy not in after
+    for _ in range(5):
+        assert _graph_served(server)
+
+
+def test_a_client_that_leaves_mid_query_costs_nothing_lasting(server):
+    _two_workers(server)
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", server.port)) as s:
+            s.sendall(b"GET /sparql?query=SELECT%20*%20%7B%3Fs%20%3Fp%20%3Fo%7D HTTP/1.1\r\n"
+                      b"Host: x\r\n\r\n")
+        # closed before reading the answer
+    assert _graph_served(server)
+    assert server.alive()
+
+
+def _busiest(pids: set[int]) -> int | None:
+    """The pid among `pids` with a thread running on a CPU now."""
+    for pid in pids:
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "R":
+                        return pid
+        except OSError:
+            continue
+    return None
