@@ -8,8 +8,11 @@ written. See docs/architecture.md, "The query path", and SECURITY.md.
 from __future__ import annotations
 
 import re
+import sys
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
+
+import cachetools
 
 from server import lexer
 from server.errors import QueryRefused
@@ -69,8 +72,7 @@ def _resolve_pname(value, prefixes):
     return ("iri", iri) if _SCHEME_RE.match(iri) else ("relative", iri)
 
 
-def _scan(toks: list[lexer.Token]) -> Analysis:
-    tokens = [(tok.kind, tok.text) for tok in toks]
+def _scan(tokens: list[tuple[str, str]]) -> Analysis:
     prefixes: dict[str, str] = {}
     form = None
     services = []          # (status, iri-or-text, written, silent)
@@ -161,11 +163,38 @@ def _scan(toks: list[lexer.Token]) -> Analysis:
     )
 
 
-@lru_cache(maxsize=8)
+# Analyses of query texts already read, per process: a client that sends
+# the same text again (an application's fixed queries, a page's links) is
+# not read again. Bounded in bytes, the texts included.
+ANALYSIS_CACHE_BYTES = 8 << 20
+_ENTRY_OVERHEAD = 1024          # the entry, the Analysis and its tuples
+_analyses: cachetools.LRUCache = cachetools.LRUCache(ANALYSIS_CACHE_BYTES,
+                                                     getsizeof=lambda entry: entry[1])
+_analyses_lock = threading.Lock()
+
+
 def analyze(text: str) -> Analysis:
     """Rebuild a query from its tokens (canonical.py) and scan what the store
     will run. Raises QueryRefused (400) for a text that cannot be read for
     certain."""
+    with _analyses_lock:
+        found = _analyses.get(text)
+    if found is not None:
+        return found[0]
+    a = _analyze(text)
+    g = a.text
+    cost = (sys.getsizeof(text) + sys.getsizeof(g) + sys.getsizeof(g.embedded)
+            + sys.getsizeof(g._starts) + sys.getsizeof(g._written_at)
+            + sys.getsizeof(g._verbatim) + _ENTRY_OVERHEAD)
+    with _analyses_lock:
+        try:
+            _analyses[text] = (a, cost)
+        except ValueError:              # larger than the whole cache: not kept
+            pass
+    return a
+
+
+def _analyze(text: str) -> Analysis:
     guarded, toks = rewrite(text)
     again, _ = rewrite(str(guarded))
     if again != guarded:                 # the rebuilt text must read as itself

@@ -28,9 +28,11 @@ _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 _STRING_ESCAPE_RE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
 # What a string may not hold raw between double quotes, and what an IRI may not.
-_QUOTE_IN_STRING = {"\\": "\\\\", '"': '\\"', "'": "\\'", "\n": "\\n", "\r": "\\r"}
+_QUOTE_IN_STRING = str.maketrans({"\\": "\\\\", '"': '\\"', "'": "\\'", "\n": "\\n",
+                                  "\r": "\\r"})
 _NOT_IN_IRI_RE = re.compile(r'[<>"{}|^`\\\x00-\x20]')
 _ERROR_AT_RE = re.compile(r"error at (\d+):(\d+):")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 class GuardedQuery(str):
@@ -59,17 +61,19 @@ def _refuse(text: str, offset: int, message: str) -> QueryRefused:
     return QueryRefused(f"{message} (line {line}, column {column}).", status=400)
 
 
-def _decode_string(tok: lexer.Token, text: str) -> str:
-    q = 3 if tok.text[:3] in ('"""', "'''") else 1
-    body = tok.text[q:-q]
+def _decode_string(value: str, at: int, text: str) -> str:
+    q = 3 if value[:3] in ('"""', "'''") else 1
+    body = value[q:-q]
+    if "\\" not in body:
+        return body
 
     def sub(m):
         if m.group(3) is not None:
             if m.group(3) not in _ECHAR:
-                raise _refuse(text, tok.start + q + m.start(),
+                raise _refuse(text, at + q + m.start(),
                               f"\\{m.group(3)} is not an escape a SPARQL string may hold")
             return _ECHAR[m.group(3)]
-        return _char(int(m.group(1) or m.group(2), 16), text, tok.start)
+        return _char(int(m.group(1) or m.group(2), 16), text, at)
     return _STRING_ESCAPE_RE.sub(sub, body)
 
 
@@ -80,7 +84,7 @@ def _char(code: int, text: str, offset: int) -> str:
 
 
 def _quote(value: str) -> str:
-    return '"' + "".join(_QUOTE_IN_STRING.get(c, c) for c in value) + '"'
+    return '"' + value.translate(_QUOTE_IN_STRING) + '"'
 
 
 def _escape(c: str) -> str:
@@ -88,96 +92,112 @@ def _escape(c: str) -> str:
     return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
 
-def _iri_text(iri: str, poisoned: bool) -> str:
-    rest = _NOT_IN_IRI_RE.sub(lambda m: _escape(m.group()), iri[1:])
-    first = iri[:1]
-    if first and (poisoned or _NOT_IN_IRI_RE.match(first)):
-        first = _escape(first)
-    return f"<{first}{rest}>"
+def _escape_match(m: re.Match) -> str:
+    return _escape(m.group())
 
 
-def rewrite(text: str) -> tuple[GuardedQuery, list[lexer.Token]]:
-    """The query rebuilt from its tokens, and the tokens of the portable text.
-    Raises QueryRefused (400) for what cannot be read for certain."""
-    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+def _tokens(text: str, pos: int = 0):
+    """(kind, text, start) of every token from `pos` on: the lexer's
+    tokens, as plain tuples (this is the guard's inner loop)."""
+    for m in lexer.TOKEN_RE.finditer(text, pos):
+        kind = m.lastgroup or "other"
+        value = m.group()
+        if kind == "word" and "." in value:        # `true.FILTER`: the lexer splits it
+            at = m.start()
+            for tok in lexer.all_tokens(value):
+                yield tok.kind, tok.text, at + tok.start
+        else:
+            yield kind, value, m.start()
+
+
+def rewrite(text: str) -> tuple[GuardedQuery, list[tuple[str, str]]]:
+    """The query rebuilt from its tokens, and the tokens (kind, text) of
+    the portable text. Raises QueryRefused (400) for what cannot be read
+    for certain."""
+    if _SURROGATE_RE.search(text):
         raise QueryRefused("The query holds an unpaired surrogate code point; send UTF-8 text.",
                            status=400)
     plain: list[str] = []              # the portable text, in pieces
     poisoned: list[str] = []           # the embedded engine's text
-    emitted: list[lexer.Token] = []
-    plain_len = poisoned_len = 0
-    starts = array("q")
-    written_at = array("q")
-    verbatim_flags = bytearray()
+    emitted: list[tuple[str, str]] = []
+    poisoned_len = 0
+    starts = array("q")                # each piece's offset in the embedded text,
+    written_at = array("q")            # its offset as written,
+    verbatim_flags = bytearray()       # and whether it is copied as written
     ambiguous = False
     stack: list[str] = []
     base_declared = False
     separate = False
-    prev = ("", "")
+    prev_kind = prev_value = ""
+    pos: int | None = 0
 
-    def emit(kind: str, written: str, engine: str, at: int, verbatim: bool):
-        nonlocal plain_len, poisoned_len, separate
-        if plain and (separate or (prev[0] == "string" and kind == "string")):
-            plain.append(" ")
-            poisoned.append(" ")
-            plain_len += 1
-            poisoned_len += 1
-        separate = False
-        starts.append(poisoned_len)
-        written_at.append(at)
-        verbatim_flags.append(verbatim)
-        emitted.append(lexer.Token(kind, written, plain_len, plain_len + len(written)))
-        plain.append(written)
-        poisoned.append(engine)
-        plain_len += len(written)
-        poisoned_len += len(engine)
-
-    toks = lexer.all_tokens(text)
-    while (tok := next(toks, None)) is not None:
-        kind, value = tok.kind, tok.text
-        if kind in ("ws", "comment"):
-            separate = True
-            continue
-        if kind == "unterminated":
-            raise _refuse(text, tok.start, "This string is never closed")
-        operand_position = bool(stack) and stack[-1] == "(" and prev[0] != "" \
-            and not (prev[0] == "other" and prev[1] in _NOT_OPERAND_END)
-        if kind == "iri":
-            iri = lexer.unescape_codepoints(value[1:-1])
-            if operand_position and not _SCHEME_RE.match(iri) and not base_declared:
-                # No engine reads a relative IRI without BASE: this `<` is
-                # less-than, and what follows it is read on from there.
-                emit("other", "<", "<", tok.start, True)
-                prev = ("other", "<")
-                toks = lexer.all_tokens(text, tok.start + 1)
+    while pos is not None:
+        restart = None
+        for kind, value, at in _tokens(text, pos):
+            if kind == "ws" or kind == "comment":
+                separate = True
                 continue
-            for c in iri:
-                if 0xD800 <= ord(c) <= 0xDFFF:
-                    raise _refuse(text, tok.start, "This IRI holds a code point that is not a "
-                                                   "character")
-            if operand_position and "'" in iri:
-                raise _refuse(text, tok.start,
-                              "Köprü cannot tell whether this `<` starts an IRI or means "
-                              "less-than; write a space after `<` for less-than, or %27 for "
-                              "the apostrophe in the IRI")
-            ambiguous = ambiguous or operand_position
-            emit("iri", _iri_text(iri, False), _iri_text(iri, True), tok.start, False)
-        elif kind == "string":
-            quoted = _quote(_decode_string(tok, text))
-            emit("string", quoted, quoted, tok.start, False)
-        else:
-            if kind == "word" and value.upper() == "BASE":
-                base_declared = True
-            if kind == "other":
-                if value in _OPENERS:
-                    stack.append(value)
-                    if len(stack) > MAX_NESTING:
-                        raise _refuse(text, tok.start, f"The query is nested more than "
-                                                       f"{MAX_NESTING} brackets deep")
-                elif value in _CLOSERS and stack:
-                    stack.pop()
-            emit(kind, value, value, tok.start, True)
-        prev = (kind, value)
+            if kind == "unterminated":
+                raise _refuse(text, at, "This string is never closed")
+            operand_position = bool(stack) and stack[-1] == "(" and prev_kind != "" \
+                and not (prev_kind == "other" and prev_value in _NOT_OPERAND_END)
+            if kind == "iri":
+                iri = value[1:-1]
+                if "\\" in iri:
+                    iri = lexer.unescape_codepoints(iri)
+                if operand_position and not _SCHEME_RE.match(iri) and not base_declared:
+                    # No engine reads a relative IRI without BASE: this `<` is
+                    # less-than, and what follows it is read on from there.
+                    kind, written, engine, verbatim = "other", "<", "<", True
+                    restart = at + 1
+                else:
+                    if _SURROGATE_RE.search(iri):
+                        raise _refuse(text, at, "This IRI holds a code point that is not a "
+                                                "character")
+                    if operand_position and "'" in iri:
+                        raise _refuse(text, at,
+                                      "Köprü cannot tell whether this `<` starts an IRI or "
+                                      "means less-than; write a space after `<` for "
+                                      "less-than, or %27 for the apostrophe in the IRI")
+                    ambiguous = ambiguous or operand_position
+                    first, rest = iri[:1], _NOT_IN_IRI_RE.sub(_escape_match, iri[1:])
+                    # The embedded engine's IRI has its first character escaped.
+                    engine = f"<{_escape(first)}{rest}>" if first else "<>"
+                    written = engine if first and _NOT_IN_IRI_RE.match(first) \
+                        else f"<{first}{rest}>"
+                    verbatim = False
+            elif kind == "string":
+                written = engine = _quote(_decode_string(value, at, text))
+                verbatim = False
+            else:
+                if kind == "other":
+                    if value in _OPENERS:
+                        stack.append(value)
+                        if len(stack) > MAX_NESTING:
+                            raise _refuse(text, at, f"The query is nested more than "
+                                                    f"{MAX_NESTING} brackets deep")
+                    elif value in _CLOSERS and stack:
+                        stack.pop()
+                elif kind == "word" and value.upper() == "BASE":
+                    base_declared = True
+                written = engine = value
+                verbatim = True
+            if plain and (separate or (kind == "string" and prev_kind == "string")):
+                plain.append(" ")
+                poisoned.append(" ")
+                poisoned_len += 1
+            separate = False
+            starts.append(poisoned_len)
+            written_at.append(at)
+            verbatim_flags.append(verbatim)
+            emitted.append((kind, written))
+            plain.append(written)
+            poisoned.append(engine)
+            poisoned_len += len(engine)
+            prev_kind, prev_value = kind, written
+            if restart is not None:
+                break
+        pos = restart
 
     guarded = GuardedQuery("".join(plain))
     guarded.embedded = "".join(poisoned)
