@@ -181,11 +181,8 @@ def analyze(text: str) -> Analysis:
         found = _analyses.get(text)
     if found is not None:
         return found[0]
-    a = _analyze(text)
-    g = a.text
-    cost = (sys.getsizeof(text) + sys.getsizeof(g) + sys.getsizeof(g.embedded)
-            + sys.getsizeof(g._starts) + sys.getsizeof(g._written_at)
-            + sys.getsizeof(g._verbatim) + _ENTRY_OVERHEAD)
+    a, guarded = _analyze(text)
+    cost = sys.getsizeof(text) + guarded.held_bytes() + _ENTRY_OVERHEAD
     with _analyses_lock:
         try:
             _analyses[text] = (a, cost)
@@ -194,7 +191,7 @@ def analyze(text: str) -> Analysis:
     return a
 
 
-def _analyze(text: str) -> Analysis:
+def _analyze(text: str) -> tuple[Analysis, GuardedQuery]:
     guarded, toks = rewrite(text)
     again, _ = rewrite(str(guarded))
     if again != guarded:                 # the rebuilt text must read as itself
@@ -204,7 +201,7 @@ def _analyze(text: str) -> Analysis:
     return Analysis(form=found.form, services=found.services,
                     has_dataset_clause=found.has_dataset_clause, from_graphs=found.from_graphs,
                     from_named_graphs=found.from_named_graphs,
-                    deterministic=found.deterministic, text=guarded)
+                    deterministic=found.deterministic, text=guarded), guarded
 
 
 def check(text: str, allowlist: tuple[str, ...] | frozenset) -> Analysis:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from array import array
 
 from server import lexer
@@ -45,6 +46,11 @@ class GuardedQuery(str):
     _written_at: array                 # its offset as written
     _verbatim: bytearray               # 1: copied as written, character for character
     ambiguous: bool                    # holds an IRI right after an operand
+
+    def held_bytes(self) -> int:
+        """The memory this holds beyond the text as written."""
+        return (sys.getsizeof(self) + sys.getsizeof(self.embedded) + sys.getsizeof(self._starts)
+                + sys.getsizeof(self._written_at) + sys.getsizeof(self._verbatim))
 
     def where(self, embedded_offset: int) -> int:
         """The offset, as written, of an offset in the embedded text."""
