@@ -28,6 +28,9 @@ class Answer:
 class Executor(Protocol):
     timeout: float           # seconds a query may run
     result_limit: int        # most rows / triples in one answer
+    # Why this worker must end once the answer being written is sent (a
+    # query that could only be stopped so); None almost always.
+    exit_pending: str | None
 
     def run(self, query: str, fmt: Format, default_graphs: Iterable[str] | None = None,
             named_graphs: Iterable[str] | None = None, *, timeout: float | None = None,
@@ -60,4 +63,9 @@ class Executor(Protocol):
         ...
 
     def close(self) -> None:
+        ...
+
+    def exit_if_pending(self) -> None:
+        """End this worker process if `exit_pending` says so: the web app
+        calls it once an answer has been sent."""
         ...

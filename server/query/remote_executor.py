@@ -104,6 +104,8 @@ def check_portable(query: str) -> None:
 
 
 class RemoteExecutor:
+    exit_pending: str | None = None      # nothing to stop: an abandoned request costs nothing
+
     def __init__(self, store: RemoteStore, timeout: float, result_limit: int):
         self.remote_store = store
         self.timeout = float(timeout)
@@ -143,6 +145,9 @@ class RemoteExecutor:
 
     def close(self) -> None:
         self.remote_store.close()
+
+    def exit_if_pending(self) -> None:
+        pass
 
     def run(self, query: str, fmt: Format, default_graphs: Iterable[str] | None = None,
             named_graphs: Iterable[str] | None = None, *, timeout: float | None = None,

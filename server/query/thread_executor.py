@@ -6,8 +6,9 @@ while it runs. While it waits, the request watches the query: past its
 deadline, past the memory a query may take, or past a quarter of a
 second when the server's long-query slots are all taken, the query is stopped. Under
 gunicorn (`exit_on_timeout`) that means a 503 and then the whole sync
-worker exits once the response is sent — the only way to really stop the
-query; the arbiter forks a fresh worker. Anywhere else (the app in-process,
+worker exits once the response is sent (the web app calls
+`exit_if_pending` then) — the only way to really stop the query; the
+arbiter forks a fresh worker. Anywhere else (the app in-process,
 in tests) the runaway thread is abandoned to finish on its own and a new
 one serves what follows. See docs/architecture.md and SECURITY.md.
 """
@@ -42,12 +43,17 @@ LONG_QUERY_AFTER = 0.25
 # count, so a large reservation costs nothing until a query needs it.
 QUERY_THREAD_STACK = 512 << 20
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_statm: tuple[int, int] | None = None        # (pid, its open /proc/self/statm)
 
 
 def rss_bytes() -> int:
-    """This process's resident memory."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * _PAGE
+    """This process's resident memory (one pread of a file kept open per
+    process: it is read before every query)."""
+    global _statm
+    pid = os.getpid()
+    if _statm is None or _statm[0] != pid:
+        _statm = (pid, os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC))
+    return int(os.pread(_statm[1], 256, 0).split()[1]) * _PAGE
 
 
 class LongQuerySlots:
@@ -78,7 +84,10 @@ class _Job:
     def __init__(self, target: str, args: tuple | None):
         self.target = target
         self.args = args             # None: only open the store (warm)
-        self.done = threading.Event()
+        # Held until the query thread is through with the job: a bare lock
+        # is the cheapest hand-back there is (an Event is a Condition).
+        self.done = threading.Lock()
+        self.done.acquire()
         self.answer: Answer | None = None
         self.error: Exception | None = None
 
@@ -97,6 +106,8 @@ class ThreadExecutor:
         self._jobs: queue.SimpleQueue | None = None
         self._lock = threading.Lock()      # one query at a time through the thread
         self._stuck = False                # exit_on_timeout: this worker is about to go
+        self.exit_pending: str | None = None   # why it goes, once the answer is sent
+        self._opened: str | None = None    # the store the query thread has open
         self._store: EmbeddedStore | None = None
         self._store_lock = threading.Lock()
 
@@ -116,7 +127,11 @@ class ThreadExecutor:
         if not self._lock.acquire(timeout=timeout):
             raise QueryTimeout(timeout)
         try:
-            job = _Job(self._link.resolve(), (
+            target = self._link.resolve()
+            if target != self._opened:     # first query, or a build was swapped in
+                self._open(target, start + timeout)
+                start = time.monotonic()   # the query's own clock starts now
+            job = _Job(target, (
                 query, fmt,
                 None if default_graphs is None else list(default_graphs),
                 None if named_graphs is None else list(named_graphs),
@@ -130,13 +145,26 @@ class ThreadExecutor:
         assert job.answer is not None
         return job.answer
 
+    def _open(self, target: str, deadline: float) -> None:
+        """Have the query thread open `target` (a copy in memory takes a
+        while) before a query's clock starts."""
+        job = _Job(target, None)
+        self._queue().put(job)
+        if not job.done.acquire(timeout=max(deadline - time.monotonic(), 0)):
+            self._give_up("was still waiting for the store to open")
+            raise QueryTimeout(self.timeout)
+        if job.error is not None:
+            raise job.error
+        self._opened = target
+
     def _watch(self, job: _Job, start: float, timeout: float) -> None:
         """Wait for the query; stop it past its time, its memory, or past a
         second when no long-query slot is free."""
         base = rss_bytes() if self.memory_limit else 0
         slot = None
         try:
-            while not job.done.wait(min(WATCH_EVERY, max(start + timeout - time.monotonic(), 0))):
+            while not job.done.acquire(
+                    timeout=min(WATCH_EVERY, max(start + timeout - time.monotonic(), 0))):
                 ran = time.monotonic() - start
                 if ran >= timeout:
                     self._give_up(f"ran past {timeout:g} s")
@@ -190,12 +218,19 @@ class ThreadExecutor:
     def close(self) -> None:
         pass                               # the thread dies with its process
 
+    def exit_if_pending(self) -> None:
+        """End this worker if a query was given up while it answered: called
+        by the web app once that answer has been sent."""
+        if self.exit_pending is not None:
+            _exit_now(self.exit_pending)
+
     # --- the query thread -----------------------------------------------------------
 
     def _queue(self) -> queue.SimpleQueue:
         if self._pid != os.getpid() or self._jobs is None:   # first use in this process
             self._pid = os.getpid()
             self._jobs = queue.SimpleQueue()
+            self._opened = None
             previous = threading.stack_size(QUERY_THREAD_STACK)
             try:
                 threading.Thread(target=_serve, args=(self._jobs,), name="kopru-query",
@@ -207,10 +242,11 @@ class ThreadExecutor:
     def _give_up(self, why: str) -> None:
         if self.exit_on_timeout:
             self._stuck = True
-            _exit_after_response(why)
+            self.exit_pending = why
         else:
             log.warning("a query %s; its thread is left to finish and a new one takes over", why)
             self._jobs = None
+            self._opened = None
 
 
 def _serve(jobs: queue.SimpleQueue) -> None:
@@ -231,24 +267,11 @@ def _serve(jobs: queue.SimpleQueue) -> None:
                 job.answer = engine.answer(*job.args)
         except Exception as e:             # noqa: BLE001 — handed to the waiting request
             job.error = e
-        job.done.set()
+        job.done.release()
 
 
-def _exit_after_response(why: str) -> None:
-    """End this worker once the current response has been sent: the query
-    thread cannot be stopped any other way."""
-    from flask import after_this_request, has_request_context
-
-    def exit_now():
-        log.warning("worker %d exits to stop a query that %s "
-                    "(the arbiter starts a fresh worker)", os.getpid(), why)
-        logging.shutdown()
-        os._exit(0)
-
-    if not has_request_context():          # no response to wait for
-        exit_now()
-
-    @after_this_request
-    def on_close(response):
-        response.call_on_close(exit_now)
-        return response
+def _exit_now(why: str) -> None:
+    log.warning("worker %d exits to stop a query that %s "
+                "(the arbiter starts a fresh worker)", os.getpid(), why)
+    logging.shutdown()
+    os._exit(0)

@@ -52,8 +52,41 @@ def create_app(config: Config | None = None, *, executor=None, **overrides) -> F
     http_cache.install(app)
     app.after_request(_cors)
     app.after_request(_relative_location)
+    app.wsgi_app = _ExitWhenSent(app.wsgi_app, executor)  # type: ignore[method-assign]
     logging.getLogger("kopru").setLevel(config.log_level.upper())
     return app
+
+
+class _ExitWhenSent:
+    """A query that could only be stopped by ending this worker ends it once
+    the answer (a 503) has been sent: the executor says so after the
+    request, and the response's close() is after the last byte."""
+
+    def __init__(self, wsgi_app, executor) -> None:
+        self.wsgi_app = wsgi_app
+        self.executor = executor
+
+    def __call__(self, environ, start_response):
+        body = self.wsgi_app(environ, start_response)
+        if self.executor.exit_pending is None:
+            return body
+        return _ThenExit(body, self.executor)
+
+
+class _ThenExit:
+    def __init__(self, body, executor) -> None:
+        self.body = body
+        self.executor = executor
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.executor.exit_if_pending()
 
 
 def default_executor(config: Config, *, exit_on_timeout: bool = False):
