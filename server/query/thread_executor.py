@@ -136,8 +136,12 @@ class ThreadExecutor:
                 None if default_graphs is None else list(default_graphs),
                 None if named_graphs is None else list(named_graphs),
                 self.result_limit if limit is None else limit))
-            self._queue().put(job)
-            self._watch(job, start, timeout)
+            jobs = self._queue()
+            # Read before the hand-over: a read releases the GIL, and the
+            # query thread, just woken, would take it in between.
+            base = rss_bytes() if self.memory_limit else 0
+            jobs.put(job)
+            self._watch(job, start, timeout, base)
         finally:
             self._lock.release()
         if job.error is not None:
@@ -157,10 +161,9 @@ class ThreadExecutor:
             raise job.error
         self._opened = target
 
-    def _watch(self, job: _Job, start: float, timeout: float) -> None:
-        """Wait for the query; stop it past its time, its memory, or past a
-        second when no long-query slot is free."""
-        base = rss_bytes() if self.memory_limit else 0
+    def _watch(self, job: _Job, start: float, timeout: float, base: int) -> None:
+        """Wait for the query; stop it past its time, past `base` + its
+        memory, or past LONG_QUERY_AFTER when no long-query slot is free."""
         slot = None
         try:
             while not job.done.acquire(
