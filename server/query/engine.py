@@ -43,19 +43,29 @@ class StoreLink:
     link that builds swap), resolved again at most once a second so that a
     rebuild is picked up without a stat() on every query."""
 
-    __slots__ = ("path", "_resolved", "_checked")
+    __slots__ = ("path", "_resolved", "_exists", "_checked")
 
     def __init__(self, path: str):
         self.path = path
-        self._resolved: str | None = None
+        self._resolved: str = ""
+        self._exists = False
         self._checked = 0.0
 
     def resolve(self) -> str:
-        now = time.monotonic()
-        if self._resolved is None or now - self._checked > 1.0:
-            self._resolved = os.path.realpath(self.path)
-            self._checked = now
+        self._look()
         return self._resolved
+
+    def existing(self) -> str | None:
+        """The directory, or None when there is none (yet)."""
+        self._look()
+        return self._resolved if self._exists else None
+
+    def _look(self) -> None:
+        now = time.monotonic()
+        if not self._resolved or now - self._checked > 1.0:
+            self._resolved = os.path.realpath(self.path)
+            self._exists = os.path.isdir(self._resolved)
+            self._checked = now
 
 
 class _Budget:

@@ -114,8 +114,7 @@ class ThreadExecutor:
     # --- the executor interface -----------------------------------------------------
 
     def version(self) -> str | None:
-        target = self._link.resolve()
-        return target if os.path.isdir(target) else None
+        return self._link.existing()
 
     def run(self, query: str, fmt: Format, default_graphs: Iterable[str] | None = None,
             named_graphs: Iterable[str] | None = None, *, timeout: float | None = None,

@@ -13,6 +13,9 @@
   otherwise), with `Vary: Accept-Encoding`; compressed bodies are kept per
   ETag, static files per content, so each is compressed once per process.
 - `X-Content-Type-Options: nosniff` on every answer.
+
+`finish` does this for every Flask response; the /sparql fast path
+(sparql/fast_path.py) asks the same questions of `_State` for its answers.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ import gzip
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import cachetools
 from flask import Flask, Response, current_app, request
+from werkzeug.datastructures import Accept
+from werkzeug.http import parse_accept_header
 from werkzeug.security import safe_join
 
 from server.stores.state import read_manifest
@@ -50,6 +56,7 @@ def install(app: Flask) -> None:
 
 class _State:
     def __init__(self, app: Flask) -> None:
+        self.app = app
         self.started = dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.code = _code_fingerprint(app)
         self.static_folder = Path(app.static_folder or "")
@@ -93,14 +100,18 @@ class _State:
         compress = self._compressible(response) and not response.is_streamed
         if compress:
             response.vary.add("Accept-Encoding")
-        gzip_it = compress and _accepts_gzip()
+        gzip_it = compress and accepts_gzip(request.headers.get("Accept-Encoding"))
         if "Cache-Control" not in response.headers and "ETag" not in response.headers:
-            stamp = self._build_stamp()
+            stamp = self.build_stamp()
             if stamp is not None:
                 version, modified = stamp
-                response.set_etag(self._etag(version, response, gzip_it))
-                response.last_modified = max(modified, self.started) if modified \
-                    else self.started
+                gallery = request.endpoint == "sparql.sparql" and response.mimetype == "text/html"
+                response.set_etag(self.etag(
+                    version, request.full_path, response.content_type or "",
+                    response.headers.get("Content-Encoding", ""), gzip_it,
+                    lambda name: request.headers.get(name, ""), sorted(response.vary),
+                    gallery=gallery))
+                response.last_modified = self.last_modified(modified)
                 response.headers["Cache-Control"] = "public, no-cache"
                 response.make_conditional(request)
                 if response.status_code == 304:
@@ -116,7 +127,7 @@ class _State:
         if response.status_code != 200 or not self._compressible(response):
             return response
         response.vary.add("Accept-Encoding")
-        if not _accepts_gzip() or "Range" in request.headers:
+        if not accepts_gzip(request.headers.get("Accept-Encoding")) or "Range" in request.headers:
             return response
         path = safe_join(str(self.static_folder), filename)
         if path is None:
@@ -137,19 +148,22 @@ class _State:
     def _compressible(self, response: Response) -> bool:
         if "Content-Encoding" in response.headers:
             return False
-        length = response.content_length
-        if length is not None and length < MIN_COMPRESS:
-            return False
-        mimetype = response.mimetype or ""
-        return mimetype.startswith(_COMPRESSIBLE) or mimetype.endswith(_COMPRESSIBLE_SUFFIXES)
+        return compressible(response.mimetype or "", response.content_length)
 
     def _gzip(self, response: Response, key: str | None) -> None:
+        packed = self.packed(response.get_data(), key)
+        if packed is not None:
+            response.set_data(packed)
+            response.headers["Content-Encoding"] = "gzip"
+
+    def packed(self, body: bytes, key: str | None) -> bytes | None:
+        """`body` gzipped (kept under `key` when there is one), or None when
+        it is too short to be worth it."""
         with self._lock:
             packed = self._gzipped.get(key) if key else None
         if packed is None:
-            body = response.get_data()
             if len(body) < MIN_COMPRESS:
-                return
+                return None
             packed = gzip.compress(body, compresslevel=6, mtime=0)
             if key:
                 with self._lock:
@@ -157,35 +171,41 @@ class _State:
                         self._gzipped[key] = packed
                     except ValueError:        # larger than the whole cache
                         pass
-        response.set_data(packed)
-        response.headers["Content-Encoding"] = "gzip"
+        return packed
 
     # --- validators -----------------------------------------------------------------
 
-    def _build_stamp(self) -> tuple[str, dt.datetime | None] | None:
+    def build_stamp(self) -> tuple[str, dt.datetime | None] | None:
         """(what the store holds, when it was built or pushed); None when
         that cannot be told (no build, a remote store with nothing pushed or
         not answering): then nothing is validated."""
         try:
-            version = current_app.extensions["kopru.executor"].version()
+            version = self.app.extensions["kopru.executor"].version()
             if version is None:
                 return None
-            modified = build_time()
+            modified = build_time(self.app)
         except Exception:                 # noqa: BLE001 — no validators, the answer stands
             return None
         return version, modified
 
-    def _etag(self, version: str, response: Response, gzipped: bool) -> str:
+    def last_modified(self, modified: dt.datetime | None) -> dt.datetime:
+        return max(modified, self.started) if modified else self.started
+
+    def etag(self, version: str, full_path: str, content_type: str, content_encoding: str,
+             gzipped: bool, header: Callable[[str], str], vary: list[str], *,
+             gallery: bool = False) -> str:
+        """The validator of one answer: the build, this server, the request
+        (`header(name)` reads one of its headers, "" when absent) and the
+        variant — every header the answer varies on."""
         h = hashlib.sha256()
-        if request.endpoint == "sparql.sparql" and response.mimetype == "text/html":
+        if gallery:
             # The query UI lists queries/*.rq as they are on disk, not as built.
-            h.update(_gallery_stamp(current_app.config["KOPRU"].project_root))
-        for part in (version, self.code, request.full_path, response.content_type or "",
-                     response.headers.get("Content-Encoding", ""), "gzip" if gzipped else "",
-                     request.headers.get("Accept", ""), request.headers.get("Accept-Language", ""),
-                     *(request.headers.get(name, "") for name in sorted(response.vary)
-                       if name.lower() != "accept-encoding")):    # `gzipped` says it
-            h.update(part.encode("utf-8", "surrogateescape") + b"\0")
+            h.update(_gallery_stamp(self.app.config["KOPRU"].project_root))
+        parts = (version, self.code, full_path, content_type, content_encoding,
+                 "gzip" if gzipped else "", header("Accept"), header("Accept-Language"),
+                 *(header(name) for name in vary
+                   if name.lower() != "accept-encoding"))    # `gzipped` says it
+        h.update("".join(part + "\0" for part in parts).encode("utf-8", "surrogateescape"))
         return h.hexdigest()[:32]
 
 
@@ -200,19 +220,29 @@ def _gallery_stamp(project_root) -> bytes:
     return "\n".join(stamp).encode()
 
 
-def _accepts_gzip() -> bool:
-    return request.accept_encodings["gzip"] > 0
+def compressible(mimetype: str, length: int | None) -> bool:
+    """Whether a body of this type and length is gzipped for a client that
+    accepts it."""
+    if length is not None and length < MIN_COMPRESS:
+        return False
+    return mimetype.startswith(_COMPRESSIBLE) or mimetype.endswith(_COMPRESSIBLE_SUFFIXES)
 
 
-def build_time() -> dt.datetime | None:
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an Accept-Encoding header takes gzip."""
+    return bool(accept_encoding) and parse_accept_header(accept_encoding, Accept)["gzip"] > 0
+
+
+def build_time(app: Flask | None = None) -> dt.datetime | None:
     """When the build the store holds was made (embedded) or pushed
     (remote); None when unknown. Read once per build."""
-    return current_app.extensions["kopru.cache"].value("http:build-time", _build_time)
+    app = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
+    return app.extensions["kopru.cache"].value("http:build-time", lambda: _build_time(app))
 
 
-def _build_time() -> dt.datetime | None:
-    executor = current_app.extensions["kopru.executor"]
-    if current_app.config["KOPRU"].remote:
+def _build_time(app: Flask) -> dt.datetime | None:
+    executor = app.extensions["kopru.executor"]
+    if app.config["KOPRU"].remote:
         stamp = executor.store().meta().get("pushedAt")
     else:
         version = executor.version()

@@ -5,6 +5,11 @@ Per query: read the request (protocol.py) → guard it (server/query/analysis.py
 from the answer cache when it can → answer. The guard runs first whatever the
 store: a remote store never sees a query the embedded one would refuse.
 Every query is logged on one line with its status and duration.
+
+`Endpoint` holds those steps; the Flask view below and the fast path
+(fast_path.py), which answers the common queries without Flask's request
+machinery, both run them. An error the fast path meets is handed to the
+view to raise, so that the app's error handler answers it.
 """
 
 from __future__ import annotations
@@ -15,14 +20,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 
 from server import formats
 from server import namespaces as ns
 from server.errors import KopruError, NotAcceptable, QueryError, ServiceFailed
+from server.formats import Format
 from server.pipeline.gallery import load_queries
 from server.pipeline.project import Project
 from server.query import analysis
+from server.query.executor import Answer
+from server.web import access_log
 from server.web.caching import AnswerCache
 from server.web.negotiation import best_match
 from server.web.sparql import description, negotiation, protocol
@@ -30,6 +38,8 @@ from server.web.sparql import description, negotiation, protocol
 bp = Blueprint("sparql", __name__)
 log = logging.getLogger("kopru.query")
 _WS = re.compile(r"\s+")
+# The environ key under which the fast path hands the view an error to raise.
+HANDED_OVER = "kopru.sparql.error"
 
 
 def _config():
@@ -38,6 +48,15 @@ def _config():
 
 def _executor():
     return current_app.extensions["kopru.executor"]
+
+
+def _endpoint() -> Endpoint:
+    return current_app.extensions["kopru.sparql"]
+
+
+@bp.record_once
+def _setup(state) -> None:
+    state.app.extensions["kopru.sparql"] = Endpoint(state.app)
 
 
 @bp.route("/sparql", methods=["OPTIONS"])
@@ -52,7 +71,8 @@ def preflight():
 
 
 @dataclass
-class _LogLine:
+class LogLine:
+    """What the query's log line says; filled in as the query goes."""
     status: int = 500
     form: str = "-"
     format: str = "-"
@@ -61,20 +81,116 @@ class _LogLine:
     truncated: bool = False
     cached: bool = False
 
+    def write(self, started: float, query: str) -> None:
+        ms = (time.perf_counter() - started) * 1000
+        text = _WS.sub(" ", query).strip()
+        if len(text) > 120:
+            text = text[:117] + "..."
+        access_log.info(log, 'sparql %d %.1fms %s %s rows=%s bytes=%d%s%s q="%s"', self.status,
+                        ms, self.form, self.format, "-" if self.rows is None else self.rows,
+                        self.size, " TRUNCATED" if self.truncated else "",
+                        " cached" if self.cached else "", text)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A query the guard let through, and how it is to be answered."""
+    found: analysis.Analysis
+    format: Format | None                 # None: a browser, who gets the query UI
+    default_graphs: Sequence[str] | None
+    named_graphs: Sequence[str] | None
+
+
+class Endpoint:
+    """Answering one query, whoever reads the request: the app's settings,
+    its executor and its answer cache."""
+
+    def __init__(self, app: Flask) -> None:
+        self.config = app.config["KOPRU"]
+        self.executor = app.extensions["kopru.executor"]
+        self.answers: AnswerCache | None = app.extensions.get("kopru.answers")
+
+    def plan(self, query: str, req: protocol.SparqlRequest, accept: str | None,
+             line: LogLine) -> Plan:
+        """Guard the query and choose its format and dataset. Raises
+        QueryRefused, NotAcceptable."""
+        found = analysis.check(query, self.config.service_allowlist)
+        line.form = found.form or "?"
+        fmt = negotiation.choose(negotiation.kind_of(found.form), req.format_param, accept)
+        line.format = "html" if fmt is None else fmt.name
+        dg: Sequence[str] | None
+        ng: Sequence[str] | None
+        if req.has_protocol_dataset:      # the protocol's dataset overrides FROM / FROM NAMED
+            dg, ng = req.default_graph_uris, req.named_graph_uris
+        elif found.has_dataset_clause:
+            dg = ng = None
+        else:                             # Köprü's default: the inferred graph, all named graphs
+            dg, ng = ns.DEFAULT_GRAPHS, None
+        return Plan(found, fmt, dg, ng)
+
+    def run(self, plan: Plan, line: LogLine) -> Answer:
+        """The answer, from the answer cache when it can. Raises what the
+        executor raises; a failed SERVICE call is ServiceFailed (502)."""
+        found, fmt = plan.found, plan.format
+        assert fmt is not None
+        guarded = found.text                  # what the store runs: the guard's reading
+        assert guarded is not None
+        cache = self.answers
+        key = None
+        answer = None
+        if cache is not None and found.deterministic and not found.services:
+            version = self.executor.version()    # None: the store's content has no version
+            if version is not None:
+                key = (version, str(guarded), _tuple(plan.default_graphs),
+                       _tuple(plan.named_graphs), fmt.name)
+                answer = cache.get(key)
+        if answer is None:
+            try:
+                answer = self.executor.run(guarded, fmt, plan.default_graphs, plan.named_graphs)
+            except QueryError as e:
+                if e.category == "io" and found.services:
+                    raise ServiceFailed(f"A federated SERVICE call failed: {e.message}") from None
+                raise
+            if cache is not None and key is not None:
+                cache.put(key, answer)
+        else:
+            line.cached = True
+        line.format = answer.format.name
+        line.rows, line.size, line.truncated = answer.rows, len(answer.body), answer.truncated
+        return answer
+
+    def headers(self, plan: Plan, answer: Answer) -> list[tuple[str, str]]:
+        """The answer's own headers (the app adds CORS, validators…)."""
+        headers = [("Content-Type", answer.format.content_type), ("Vary", "Accept")]
+        if not plan.found.deterministic or plan.found.services:
+            headers.append(("Cache-Control", "no-store"))   # not a function of the build alone
+        if answer.truncated:
+            headers.append(("X-Kopru-Truncated", "true"))
+            headers.append(("X-Kopru-Result-Limit", str(self.config.result_limit)))
+        return headers
+
 
 @bp.route("/sparql", methods=["GET", "POST"], provide_automatic_options=False)
 def sparql():
+    handed_over = request.environ.pop(HANDED_OVER, None)
+    if handed_over is not None:              # the fast path logged the query already
+        raise handed_over
     started = time.perf_counter()
-    line = _LogLine()
+    line = LogLine()
     query = None
+    endpoint = _endpoint()
     try:
-        req = protocol.parse(request, _config().max_query_bytes)
+        req = protocol.parse(request, endpoint.config.max_query_bytes)
         query = req.query
         if query is None:
             resp = service_description()
-            line.status = resp.status_code
-            return resp
-        resp = _answer(query, req, line)
+        else:
+            plan = endpoint.plan(query, req, request.headers.get("Accept"), line)
+            if plan.format is None:
+                resp = query_ui(query)
+            else:
+                answer = endpoint.run(plan, line)
+                resp = Response(answer.body, status=200, headers=endpoint.headers(plan, answer))
         line.status = resp.status_code
         return resp
     except KopruError as e:
@@ -82,64 +198,7 @@ def sparql():
         raise
     finally:
         if query is not None:
-            ms = (time.perf_counter() - started) * 1000
-            text = _WS.sub(" ", query).strip()
-            if len(text) > 120:
-                text = text[:117] + "..."
-            log.info('sparql %d %.1fms %s %s rows=%s bytes=%d%s%s q="%s"', line.status, ms,
-                     line.form, line.format, "-" if line.rows is None else line.rows, line.size,
-                     " TRUNCATED" if line.truncated else "", " cached" if line.cached else "",
-                     text)
-
-
-def _answer(query: str, req: protocol.SparqlRequest, line: _LogLine) -> Response:
-    config = _config()
-    found = analysis.check(query, config.service_allowlist)
-    guarded = found.text                  # what the store runs: the guard's reading
-    line.form = found.form or "?"
-    fmt = negotiation.choose(negotiation.kind_of(found.form), req.format_param,
-                             request.headers.get("Accept"))
-    if fmt is None:
-        line.format = "html"
-        return query_ui(query)
-    line.format = fmt.name
-    dg: Sequence[str] | None
-    ng: Sequence[str] | None
-    if req.has_protocol_dataset:      # the protocol's dataset overrides FROM / FROM NAMED
-        dg, ng = req.default_graph_uris, req.named_graph_uris
-    elif found.has_dataset_clause:
-        dg = ng = None
-    else:                             # Köprü's default: the inferred graph, all named graphs
-        dg, ng = ns.DEFAULT_GRAPHS, None
-    executor = _executor()
-    cache: AnswerCache | None = current_app.extensions.get("kopru.answers")
-    key = None
-    answer = None
-    if cache is not None and found.deterministic and not found.services:
-        version = executor.version()     # None: the store's content has no version
-        if version is not None:
-            key = (version, str(guarded), _tuple(dg), _tuple(ng), fmt.name)
-            answer = cache.get(key)
-    if answer is None:
-        try:
-            answer = executor.run(guarded, fmt, dg, ng)
-        except QueryError as e:
-            if e.category == "io" and found.services:
-                raise ServiceFailed(f"A federated SERVICE call failed: {e.message}") from None
-            raise
-        if cache is not None and key is not None:
-            cache.put(key, answer)
-    else:
-        line.cached = True
-    line.format = answer.format.name
-    line.rows, line.size, line.truncated = answer.rows, len(answer.body), answer.truncated
-    headers = {"Content-Type": answer.format.content_type, "Vary": "Accept"}
-    if not found.deterministic or found.services:
-        headers["Cache-Control"] = "no-store"     # not a function of the build alone
-    if answer.truncated:
-        headers["X-Kopru-Truncated"] = "true"
-        headers["X-Kopru-Result-Limit"] = str(config.result_limit)
-    return Response(answer.body, status=200, headers=headers)
+            line.write(started, query)
 
 
 def _tuple(graphs):
