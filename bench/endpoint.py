@@ -63,6 +63,7 @@ FIRST_LIMIT = 100_000      # LIMITs count up from here: larger than any answer
 # Each query's baseline for the goal, and the goal.
 GOALS = {"point lookup": ("bare-flask", 0.75), "aggregate": ("oxigraph", 0.75)}
 NAMES = {"bare-wsgi": "bare WSGI", "bare-flask": "bare Flask", "kopru": "Köprü",
+         "kopru-before": "Köprü before (--before)",
          "oxigraph": "Oxigraph server", "rdflib-endpoint": "rdflib-endpoint"}
 
 # Every request a new query: the subject cycles through the graph's entities
@@ -161,7 +162,8 @@ def report(results, servers, loads, a, triples: int, subjects: int) -> str:
                 "(answer cache) | goal, unique text |", "|---|---|---:|---:|---|"]
         for qname in QUERIES:
             goal_ref, goal = GOALS[qname]
-            for ref in ("bare-wsgi", "bare-flask", "oxigraph", "rdflib-endpoint"):
+            for ref in ("bare-wsgi", "bare-flask", "oxigraph", "rdflib-endpoint",
+                        "kopru-before"):
                 if ref not in servers:
                     continue
                 mid = sorted(k["rps"] / b["rps"] for k, b in zip(
@@ -183,6 +185,9 @@ def main(argv=None) -> int:
     p.add_argument("--rdflib-endpoint", default=None, help="the rdflib-endpoint command")
     p.add_argument("--only", default=None, help="comma-separated server names")
     p.add_argument("--json", default=None, help="write every run to this file")
+    p.add_argument("--before", default=None, metavar="DIR",
+                   help="also serve the Köprü code in DIR (another checkout, e.g. the main "
+                        "branch exported) as `kopru-before`, in the same rounds")
     a = p.parse_args(argv)
 
     if not shutil.which("wrk"):
@@ -242,6 +247,18 @@ def main(argv=None) -> int:
             start([py, "-m", "server", "--project", a.project, "serve", "--port", str(port),
                    "--workers", str(a.workers)], "kopru", url + probe)
             servers["kopru"] = url
+        if a.before:
+            # Another checkout's code over the same project, its own state dir.
+            port = free_port()
+            url = f"http://127.0.0.1:{port}/sparql"
+            before_env = {"PYTHONPATH": str(Path(a.before).resolve()),
+                          "KOPRU_STATE_DIR": str(tmp / "state-before")}
+            subprocess.run([py, "-m", "server", "--project", a.project, "build"], check=True,
+                           cwd=a.before, env={**env, **before_env}, stdout=subprocess.DEVNULL)
+            start([py, "-m", "server", "--project", a.project, "serve", "--port", str(port),
+                   "--workers", str(a.workers)], "kopru-before", url + probe, cwd=a.before,
+                  extra_env=before_env)
+            servers["kopru-before"] = url
         if want("oxigraph"):
             exe = shutil.which("oxigraph") or str(Path(py).with_name("oxigraph"))
             subprocess.run([exe, "load", "--location", str(tmp / "oxdb"), "--file", str(nt)],
