@@ -17,7 +17,7 @@ import cachetools
 from server import lexer
 from server.errors import QueryRefused
 from server.lexer import expand_pname
-from server.query.canonical import GuardedQuery, rewrite
+from server.query.canonical import GuardedQuery, reads_as_itself, rewrite
 
 QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 NONDETERMINISTIC = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE"})
@@ -193,8 +193,7 @@ def analyze(text: str) -> Analysis:
 
 def _analyze(text: str) -> tuple[Analysis, GuardedQuery]:
     guarded, toks = rewrite(text)
-    again, _ = rewrite(str(guarded))
-    if again != guarded:                 # the rebuilt text must read as itself
+    if not reads_as_itself(str(guarded)):     # the rebuilt text must read as itself
         raise QueryRefused("Köprü cannot read this query unambiguously; write it with spaces "
                            "between its terms.", status=400)
     found = _scan(toks)

@@ -120,6 +120,21 @@ def rewrite(text: str) -> tuple[GuardedQuery, list[tuple[str, str]]]:
     """The query rebuilt from its tokens, and the tokens (kind, text) of
     the portable text. Raises QueryRefused (400) for what cannot be read
     for certain."""
+    guarded, emitted = _rebuild(text, keep=True)
+    assert isinstance(guarded, GuardedQuery) and emitted is not None
+    return guarded, emitted
+
+
+def reads_as_itself(text: str) -> bool:
+    """Whether a rewrite's portable text is rebuilt as itself (the same
+    reading, all the same checks; nothing else is kept). Raises like
+    `rewrite`."""
+    return _rebuild(text, keep=False)[0] == text
+
+
+def _rebuild(text: str, keep: bool) -> tuple[str, list[tuple[str, str]] | None]:
+    """The portable text; with `keep`, a GuardedQuery (the embedded text
+    and the way back to the text as written) and the tokens."""
     if _SURROGATE_RE.search(text):
         raise QueryRefused("The query holds an unpaired surrogate code point; send UTF-8 text.",
                            status=400)
@@ -190,21 +205,25 @@ def rewrite(text: str) -> tuple[GuardedQuery, list[tuple[str, str]]]:
                 verbatim = True
             if plain and (separate or (kind == "string" and prev_kind == "string")):
                 plain.append(" ")
-                poisoned.append(" ")
-                poisoned_len += 1
+                if keep:
+                    poisoned.append(" ")
+                    poisoned_len += 1
             separate = False
-            starts.append(poisoned_len)
-            written_at.append(at)
-            verbatim_flags.append(verbatim)
-            emitted.append((kind, written))
             plain.append(written)
-            poisoned.append(engine)
-            poisoned_len += len(engine)
+            if keep:
+                starts.append(poisoned_len)
+                written_at.append(at)
+                verbatim_flags.append(verbatim)
+                emitted.append((kind, written))
+                poisoned.append(engine)
+                poisoned_len += len(engine)
             prev_kind, prev_value = kind, written
             if restart is not None:
                 break
         pos = restart
 
+    if not keep:
+        return "".join(plain), None
     guarded = GuardedQuery("".join(plain))
     guarded.embedded = "".join(poisoned)
     guarded.written = text
