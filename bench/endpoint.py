@@ -169,8 +169,8 @@ def report(results, servers, loads, a, triples: int, subjects: int) -> str:
                 mid = sorted(k["rps"] / b["rps"] for k, b in zip(
                     results[("kopru", qname, "unique")], results[(ref, qname, "unique")],
                     strict=True))[a.rounds // 2]
-                verdict = (f"≥ {goal:.2f}×: {'met' if mid >= goal else 'not met'}"
-                           if ref == goal_ref else "")
+                verdict = (f"≥ {goal:.2f}×: {'met' if mid >= goal else 'not met'} "
+                           f"({mid:.3f}×)" if ref == goal_ref else "")
                 out.append(f"| {qname} | {NAMES[ref]} | {ratio(qname, 'unique', ref)} "
                            f"| {ratio(qname, 'repeated', ref)} | {verdict} |")
     return "\n".join(out)
