@@ -44,10 +44,13 @@ class FastPath:
         self.max_query_bytes = app.config["KOPRU"].max_query_bytes
         self.max_body = app.config["MAX_CONTENT_LENGTH"]
 
+        config = app.config
+
         class _Request(Request):          # the limits Flask's request takes from the app
-            max_content_length = app.config["MAX_CONTENT_LENGTH"]
-            max_form_memory_size = app.config["MAX_FORM_MEMORY_SIZE"]
-            max_form_parts = app.config["MAX_FORM_PARTS"]
+            max_content_length = config["MAX_CONTENT_LENGTH"]
+            # (Flask ≥ 3.1 has settings for these; before, werkzeug's defaults)
+            max_form_memory_size = config.get("MAX_FORM_MEMORY_SIZE", Request.max_form_memory_size)
+            max_form_parts = config.get("MAX_FORM_PARTS", Request.max_form_parts)
 
         self.request_class = _Request
 
