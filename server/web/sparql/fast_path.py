@@ -147,15 +147,16 @@ def _http_date(when) -> str:
     return http_date(when)
 
 
-_second = [-1, ""]                # the current second, and its Date header
+_date: tuple[int, str] = (-1, "")      # the current second, and its Date header
 
 
 def _now() -> str:
     """http_date() of now, written once a second."""
+    global _date
     second = int(time.time())
-    if second != _second[0]:
-        _second[:] = [second, http_date(second)]
-    return _second[1]
+    if second != _date[0]:
+        _date = (second, http_date(second))
+    return _date[1]
 
 
 def _header(environ, name: str) -> str:
