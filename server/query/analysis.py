@@ -191,6 +191,11 @@ def analyze(text: str) -> Analysis:
     return a
 
 
+def cached_bytes() -> int:
+    """What the cached analyses count for, their texts included."""
+    return int(_analyses.currsize)
+
+
 def _analyze(text: str) -> tuple[Analysis, GuardedQuery]:
     guarded, toks = rewrite(text)
     if not reads_as_itself(str(guarded)):     # the rebuilt text must read as itself
