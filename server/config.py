@@ -20,6 +20,7 @@ DEFAULT_SERVICE_ALLOWLIST = (
     "https://dbpedia.org/sparql",
 )
 REASONERS = ("fast", "owlrl", "exact")
+VALIDATORS = ("auto", "pyshacl", "shacl")
 
 
 def parse_allowlist(value: str | None) -> tuple[str, ...]:
@@ -43,6 +44,12 @@ def _flag(text: str) -> bool:
     if text.strip().lower() in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected 1 or 0")
+
+
+def _validator(text: str) -> str:
+    if text not in VALIDATORS:
+        raise ValueError(f"expected one of {', '.join(VALIDATORS)}")
+    return text
 
 
 def _reasoner(text: str) -> str:
@@ -103,6 +110,9 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds a push keeps the previous version for queries still using it"),
     Setting("KOPRU_REASONER", "reasoner", _reasoner, "`fast`",
             "the build's OWL RL engine: `fast`, `owlrl` (tuned owlrl) or `exact` (plain owlrl)"),
+    Setting("KOPRU_VALIDATOR", "validator", _validator, "`auto`",
+            "the build's SHACL validator: `auto` (pyshacl below 50,000 data triples, else the "
+            "`shacl` package checked by pyshacl), `pyshacl` or `shacl`"),
     Setting("KOPRU_PARALLEL", "parallel_build", _flag, "`1`",
             "`0` runs the build's closure in-process instead of beside validation"),
 )
@@ -129,6 +139,7 @@ class Config:
     push_timeout: float = 600.0
     push_grace: float = 15.0
     reasoner: str = "fast"
+    validator: str = "auto"
     parallel_build: bool = True
     dev: bool = False
     # Extra Flask settings (tests: TESTING=True, …).
