@@ -157,12 +157,14 @@ def validate(project: Project | ParsedProject, *, engine: str | None = None,
     return result
 
 
-def choose_engine(parsed: ParsedProject, engine: str | None = None) -> tuple[str, str]:
-    """("pyshacl" or "shacl", why) for this project."""
+def choose_engine(parsed: ParsedProject, engine: str | None = None,
+                  data_triples: int | None = None) -> tuple[str, str]:
+    """("pyshacl" or "shacl", why) for this project (`data_triples`: its
+    size, when `parsed` holds only the ontology and shapes)."""
     engine = engine or settings().validator
     if engine == "pyshacl":
         return "pyshacl", ""
-    n = parsed.count("graph")
+    n = parsed.count("graph") if data_triples is None else data_triples
     if engine == "auto" and n < SMALL_PROJECT:
         return "pyshacl", ""
     if not fast_validator_available():
@@ -259,6 +261,24 @@ def _validate_fast(parsed: ParsedProject, data_nt: bytes | None) -> ValidationRe
     return full
 
 
+def problems_of(parsed: ParsedProject, triples: list, nodes: set, *,
+                data_triples: int) -> list[str]:
+    """What is wrong with `nodes` (violations and warnings, as text) in the
+    graph `triples` (their neighbourhood); [] when they conform. `parsed`
+    holds the ontology and shapes; `data_triples` is the whole data's size
+    (which validator to use)."""
+    focus = {str(n) for n in nodes}
+    engine, _why = choose_engine(parsed, data_triples=data_triples)
+    if engine == "shacl":
+        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        return [f"{r.focus_node} {r.path or ''}: {r.message}" for r in
+                run_fast_validator(shapes_text(parsed), data, ontology_mixin(parsed))
+                if r.focus_node in focus or r.focus_node.startswith("_:")]
+    result = _run_pyshacl(parsed, to_rdflib_graph(triples, parsed.prefixes), focus=focus,
+                          data_triples=triples)
+    return [f"{v.focus_label} {v.path_label}: {v.message}" for v in result.violations]
+
+
 def run_fast_validator(shapes_nt: str, data_nt: bytes, mixin_nt: str) -> list:
     """The `shacl` package's results (all severities) for the data (+ the
     ontology mixin), as its Result objects."""
@@ -280,12 +300,13 @@ def ontology_mixin(parsed: ParsedProject) -> str:
     """What pyshacl mixes into the data graph from the ontology (its
     `inoculate`: class and property declarations and axioms), as N-Triples:
     the fast validator needs the same graph to agree with pyshacl."""
-    from pyshacl.rdfutil.inoculate import inoculate
-    from rdflib import Graph
+    if "mixin" not in parsed.derived:
+        from pyshacl.rdfutil.inoculate import inoculate
+        from rdflib import Graph
 
-    if not len(parsed.ontology_graph):
-        return ""
-    return inoculate(Graph(), parsed.ontology_graph).serialize(format="nt")
+        parsed.derived["mixin"] = (inoculate(Graph(), parsed.ontology_graph).serialize(format="nt")
+                                   if len(parsed.ontology_graph) else "")
+    return parsed.derived["mixin"]
 
 
 def resolve_sparql_targets(parsed: ParsedProject, data: list | None = None):
