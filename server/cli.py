@@ -229,9 +229,13 @@ def cmd_validate(args) -> int:
     from server.pipeline.parse import parse_project
     from server.pipeline.validate import validate
 
+    from server.pipeline.limits import memory_limit
+
     project = _project(args)
-    parsed = parse_project(project)  # TurtleSyntaxError → main prints it
-    result = validate(parsed)
+    with memory_limit(sum(p.stat().st_size for p in project.build_inputs()),
+                      what="validation"):
+        parsed = parse_project(project)  # TurtleSyntaxError → main prints it
+        result = validate(parsed)
     if result.conforms:
         print(f"valid: {result.files} files, {result.triples} triples")
         if result.warnings:

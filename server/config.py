@@ -52,6 +52,18 @@ def _validator(text: str) -> str:
     return text
 
 
+def parse_bytes(text: str) -> int | None:
+    """'4G', '512M', '1500000' → bytes; 'auto' → None (the default)."""
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    if t == "AUTO":
+        return None
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    n = float(t[:-1]) * units[t[-1]] if t[-1:] in units else float(t)
+    if n <= 0:
+        raise ValueError("expected a positive size such as 4G or 512M, or auto")
+    return int(n)
+
+
 def _reasoner(text: str) -> str:
     if text not in REASONERS:
         raise ValueError(f"expected one of {', '.join(REASONERS)}")
@@ -113,6 +125,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KOPRU_VALIDATOR", "validator", _validator, "`auto`",
             "the build's SHACL validator: `auto` (pyshacl below 50,000 data triples, else the "
             "`shacl` package checked by pyshacl), `pyshacl` or `shacl`"),
+    Setting("KOPRU_BUILD_MEMORY", "build_memory", parse_bytes,
+            "`auto`: 512 MiB + 128 × the size of the input files",
+            "memory a build or `kopru validate` may use (all its processes) before it is "
+            "stopped, e.g. `4G`"),
     Setting("KOPRU_PARALLEL", "parallel_build", _flag, "`1`",
             "`0` runs the build's closure in-process instead of beside validation"),
 )
@@ -140,6 +156,7 @@ class Config:
     push_grace: float = 15.0
     reasoner: str = "fast"
     validator: str = "auto"
+    build_memory: int | None = None      # bytes; None → 512 MiB + 128 × input size
     parallel_build: bool = True
     dev: bool = False
     # Extra Flask settings (tests: TESTING=True, …).

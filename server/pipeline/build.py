@@ -29,12 +29,12 @@ from typing import Callable
 
 import pyoxigraph as ox
 
-from server.errors import InconsistentGraph, ValidationFailed
+from server.errors import BuildError, InconsistentGraph, ValidationFailed
 from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, GRAPH_SHAPES
 from server.pipeline.project import PIPELINE_VERSION, InputFile, Project, library_versions
 from server.stores.state import (StoreWriter, build_lock, current_store_dir, read_manifest,
                                  remove_stale_temporaries, store_damage, swap_current,
-                                 write_manifest)
+                                 write_error_message, write_manifest)
 
 Progress = Callable[[str, float, str], None]
 
@@ -85,30 +85,32 @@ def build(project: Project, *, force: bool = False,
     with build_lock(project):
         remove_stale_temporaries(project)
         if not force:  # another process may have built it while we waited
-            result = _up_to_date(project, h, t_hash, say)
+            result = _up_to_date(project, h, t_hash, say, quiet_damage=True)
             if result:
                 return result
-        with memory_limit(project, inputs):
+        with memory_limit(inputs) as limit:
             if not force:
                 from server.pipeline.incremental import FullBuildNeeded, build_incrementally
 
                 try:
-                    return build_incrementally(project, inputs, h, say, t_start)
+                    return build_incrementally(project, inputs, h, say, t_start, limit)
                 except FullBuildNeeded as e:
                     if e.reason:
                         say("incremental", time.perf_counter() - t_start,
                             f"not possible: {e.reason}; building everything")
-            return _build(project, inputs, h, say, t_start)
+            return _build(project, inputs, h, say, t_start, limit)
 
 
-def _up_to_date(project: Project, h: str, t_hash: float, say: Progress) -> BuildResult | None:
+def _up_to_date(project: Project, h: str, t_hash: float, say: Progress, *,
+                quiet_damage: bool = False) -> BuildResult | None:
     store_dir = current_store_dir(project)
     manifest = read_manifest(store_dir)
     if manifest.get("hash") != h:
         return None
     damage = store_damage(store_dir, manifest)
     if damage:
-        say("check", t_hash, f"the current store is damaged ({damage}): rebuilding")
+        if not quiet_damage:
+            say("check", t_hash, f"the current store is damaged ({damage}): rebuilding")
         return None
     say("up to date", t_hash, f"store {store_dir.name}")
     return BuildResult(skipped=True, hash=h, store_dir=store_dir, manifest=manifest,
@@ -116,7 +118,7 @@ def _up_to_date(project: Project, h: str, t_hash: float, say: Progress) -> Build
 
 
 def _build(project: Project, inputs: list[InputFile], h: str, say: Progress,
-           t_start: float) -> BuildResult:
+           t_start: float, limit) -> BuildResult:
     from server.pipeline.closure_job import ClosureJob
     from server.pipeline.parse import parse_project
     from server.pipeline.validate import ontology_mixin, validate
@@ -129,6 +131,7 @@ def _build(project: Project, inputs: list[InputFile], h: str, say: Progress,
     say("parse", timings["parse"], f"{len(parsed.files)} files, {parsed.count()} triples")
 
     with StoreWriter(project, h) as writer:
+        limit.on_hard_stop(writer.discard)
         t0 = time.perf_counter()
         closure = ClosureJob(parsed, writer.path)
         try:
@@ -167,9 +170,10 @@ def _build(project: Project, inputs: list[InputFile], h: str, say: Progress,
 
             t0 = time.perf_counter()
             writer.load(GRAPH_ENTAILED, closure.entailed_path)
-            closure.entailed_path.unlink()
-            keep_inputs(writer.path, inputs)
-            (writer.path / MIXIN_FILE).write_text(ontology_mixin(parsed), encoding="utf-8")
+            with writer.writing():
+                closure.entailed_path.unlink()
+                keep_inputs(writer.path, inputs)
+                (writer.path / MIXIN_FILE).write_text(ontology_mixin(parsed), encoding="utf-8")
             saved = closure.wait_saved()
         finally:
             closure.cancel()
@@ -234,7 +238,11 @@ def finish(project: Project, store_dir: Path, manifest: dict, timings: dict,
            incremental: bool = False) -> BuildResult:
     """Swap the new store in and record the whole run's timings."""
     t0 = time.perf_counter()
-    previous = swap_current(project, store_dir)
+    try:
+        previous = swap_current(project, store_dir)
+    except OSError as e:
+        shutil.rmtree(store_dir, ignore_errors=True)
+        raise BuildError(write_error_message(e, project.state_dir)) from None
     timings["swap"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
     say("swap", timings["swap"], f"current → {store_dir.name}")

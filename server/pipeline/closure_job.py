@@ -65,6 +65,9 @@ class ClosureJob:
                 self.proc.start()
                 child.close()
                 self.parallel = True
+                from server.pipeline.limits import watch_child
+
+                watch_child(self.proc.pid)
             except (ValueError, OSError):  # no fork here: run it in-process later
                 self.proc = self.conn = None
 

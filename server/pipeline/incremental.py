@@ -63,7 +63,7 @@ class FullBuildNeeded(Exception):
 
 
 def build_incrementally(project: Project, inputs: list[InputFile], h: str, say: Progress,
-                        t_start: float) -> BuildResult:
+                        t_start: float, limit) -> BuildResult:
     base = current_store_dir(project)
     manifest = read_manifest(base)
     changed, gone = _changes(base, manifest, inputs)
@@ -87,6 +87,7 @@ def build_incrementally(project: Project, inputs: list[InputFile], h: str, say: 
             extension = None
 
         with StoreWriter(project, h, base=base) as writer:
+            limit.on_hard_stop(writer.discard)
             everything = None
             if removed:   # still asserted by another file? only all the files know
                 everything = _parse_everything(project)
@@ -119,9 +120,10 @@ def build_incrementally(project: Project, inputs: list[InputFile], h: str, say: 
                 f"triples added, {len(delta.removed)} removed")
 
             t0 = time.perf_counter()
-            keep_inputs(writer.path, inputs, base=base, base_inputs=manifest["inputs"])
-            _link(base / MIXIN_FILE, writer.path / MIXIN_FILE)
-            saved = delta.keep_state(base, writer.path)
+            with writer.writing():
+                keep_inputs(writer.path, inputs, base=base, base_inputs=manifest["inputs"])
+                _link(base / MIXIN_FILE, writer.path / MIXIN_FILE)
+                saved = delta.keep_state(base, writer.path)
             new_manifest = _manifest(manifest, h, inputs, new_files, changed, gone, timings,
                                      saved, delta)
             store_dir = writer.finish(new_manifest, counts=counts)
@@ -298,6 +300,9 @@ class ClosureExtension:
                                 daemon=True)
         self.proc.start()
         child.close()
+        from server.pipeline.limits import watch_child
+
+        watch_child(self.proc.pid)
 
     def add(self, added: set) -> Delta:
         data = ox.serialize(sorted(added, key=str), format=ox.RdfFormat.N_TRIPLES)

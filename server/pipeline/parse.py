@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 ROLE_ONTOLOGY = "ontology"
 ROLE_SHAPES = "shapes"
 ROLE_DATA = "graph"
+MAX_TERM_CHARS = 16 << 20     # the Turtle parser's buffer for one token
 
 
 @dataclass
@@ -175,6 +176,8 @@ def parse_file(path: Path, relpath: str | None = None, role: str = ROLE_DATA) ->
         triples = [q.triple for q in parser]
     except SyntaxError as e:
         raise _syntax_error(e, relpath, text) from None
+    except MemoryError:  # the parser's limit on one token (16 MiB)
+        raise _too_long(relpath, text) from None
     prefixes = dict(parser.prefixes)
     Triple, BlankNode = ox.Triple, ox.BlankNode
     with_bnodes = []
@@ -242,6 +245,20 @@ def label_blank_nodes(triples: list, with_bnodes: list, relpath: str) -> list:
             t = Triple(names.get(s, s), t.predicate, names.get(o, o))
         out_triples.append(t)
     return out_triples
+
+
+def _too_long(relpath: str, text: str) -> TurtleSyntaxError:
+    """A term longer than the Turtle parser holds: where, without echoing it."""
+    line = 1
+    for n, ln in enumerate(text.split("\n"), 1):
+        if len(ln) > MAX_TERM_CHARS:
+            line = n
+            break
+    else:
+        line = None
+    return TurtleSyntaxError(relpath, line, None,
+                             "a literal or IRI here is longer than 16 MiB, more than one "
+                             "term may hold; keep long texts out of the graph (link to them)")
 
 
 def _syntax_error(e: SyntaxError, relpath: str, text: str) -> TurtleSyntaxError:

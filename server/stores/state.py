@@ -72,8 +72,12 @@ def build_lock(project):
     """Hold an exclusive lock on <state>/build.lock (one build at a time)."""
     import fcntl
 
-    project.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(project.state_dir / "build.lock", "a+") as f:
+    try:
+        project.state_dir.mkdir(parents=True, exist_ok=True)
+        f = open(project.state_dir / "build.lock", "a+")
+    except OSError as e:
+        raise BuildError(write_error_message(e, project.state_dir)) from None
+    with f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
@@ -114,7 +118,7 @@ class StoreWriter:
             yield
         except OSError as e:
             self.discard()
-            raise BuildError(_write_error(e, self.path.parent)) from None
+            raise BuildError(write_error_message(e, self.path.parent)) from None
 
     def load(self, graph: str, data: bytes | Path) -> None:
         """Bulk-load N-Triples (bytes, or a file) into a named graph.
@@ -206,7 +210,8 @@ def _has_blank_nodes(data: bytes | Path) -> bool:
     return b"_:" in data
 
 
-def _write_error(e: OSError, where: Path) -> str:
+def write_error_message(e: OSError, where: Path) -> str:
+    """What to tell a person when writing a store failed."""
     text = str(e)
     if e.errno == errno.ENOSPC or "No space left" in text:
         return (f"no space left on the device of {where} while writing the new store; "
