@@ -11,8 +11,8 @@ nests). From it:
 - `neighbourhood(index, nodes, reach)`: the data triples a validator needs to
   decide those nodes exactly as it would on the whole graph.
 
-An index is anything with `outgoing(node)` and `incoming(node)` returning
-pyoxigraph triples: `TripleIndex` over parsed triples, `StoreIndex` over a
+An index is anything with `outgoing(node)`, `incoming(node[, predicates])` and
+`types(node)` returning pyoxigraph triples: `TripleIndex` over parsed triples, `StoreIndex` over a
 graph of an Oxigraph store. Shapes whose reach cannot be bounded this way
 (complex paths, recursion) make `reach.bounded` false: callers then validate
 everything. See docs/scale.md ("Validation at scale").
@@ -30,6 +30,7 @@ from server.namespaces import OWL, RDF, RDFS
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF_TYPE = RDF + "type"
+_RDF_TYPE = ox.NamedNode(RDF_TYPE)
 ANY = "*"              # "any predicate" (SHACL-SPARQL constraints and targets)
 _MAX_DEPTH = 6         # deeper nesting is treated as unbounded
 
@@ -39,7 +40,8 @@ _ANNOTATIONS = {RDFS + "label", RDFS + "comment", RDFS + "seeAlso", RDFS + "isDe
 
 class Index(Protocol):
     def outgoing(self, node) -> list: ...
-    def incoming(self, node) -> list: ...
+    def incoming(self, node, predicates: Iterable[str] | None = None) -> list: ...
+    def types(self, node) -> list: ...
 
 
 @dataclass
@@ -161,8 +163,11 @@ class TripleIndex:
     def outgoing(self, node) -> list:
         return self.out.get(node, [])
 
-    def incoming(self, node) -> list:
+    def incoming(self, node, predicates: Iterable[str] | None = None) -> list:
         return self.inc.get(node, [])
+
+    def types(self, node) -> list:
+        return [t for t in self.out.get(node, ()) if t.predicate.value == RDF_TYPE]
 
 
 class StoreIndex:
@@ -174,8 +179,16 @@ class StoreIndex:
     def outgoing(self, node) -> list:
         return [q.triple for q in self.store.quads_for_pattern(node, None, None, self.graph)]
 
-    def incoming(self, node) -> list:
-        return [q.triple for q in self.store.quads_for_pattern(None, None, node, self.graph)]
+    def incoming(self, node, predicates: Iterable[str] | None = None) -> list:
+        """Triples pointing at node (only with these predicates, if given)."""
+        if predicates is None:
+            return [q.triple for q in self.store.quads_for_pattern(None, None, node, self.graph)]
+        return [q.triple for p in predicates for q in
+                self.store.quads_for_pattern(None, ox.NamedNode(p), node, self.graph)]
+
+    def types(self, node) -> list:
+        return [q.triple for q in
+                self.store.quads_for_pattern(node, _RDF_TYPE, None, self.graph)]
 
 
 # --- what a change touches, what a node needs -----------------------------------------------
@@ -197,10 +210,9 @@ def affected(index: Index, changed: Iterable, reach: ShapesReach) -> set:
     nodes: set = set()
     for t in changed:
         nodes.add(t.subject)
-        if not isinstance(t.object, ox.Literal):
-            nodes.add(t.object)
-        hops = max(reach.depth.get(t.predicate.value, 0),
-                   reach.depth.get(ANY, 0) if ANY in reach.depth else 0)
+        if t.predicate.value in reach.inverse and not isinstance(t.object, ox.Literal):
+            nodes.add(t.object)   # a target of sh:targetObjectsOf that predicate
+        hops = max(reach.depth.get(t.predicate.value, 0), reach.depth.get(ANY, 0))
         frontier = {t.subject}
         for _ in range(hops - 1):   # walk back to the nodes that read it from afar
             frontier = {x.subject for n in frontier for x in index.incoming(n)} - nodes
@@ -218,8 +230,9 @@ def neighbourhood(index: Index, nodes: Iterable, reach: ShapesReach) -> list:
     seen_nodes: set = set()
     triples: set = set()
     frontier = {n for n in nodes}
-    for n in frontier:
-        triples.update(index.incoming(n))
+    for n in frontier:   # what targets it as an object (sh:targetObjectsOf)
+        triples.update(t for t in index.incoming(n, reach.inverse)
+                       if t.predicate.value in reach.inverse)
     for _ in range(reach.max_depth):
         nxt = set()
         for n in frontier - seen_nodes:
@@ -236,5 +249,5 @@ def neighbourhood(index: Index, nodes: Iterable, reach: ShapesReach) -> list:
         if not isinstance(t.object, ox.Literal):
             terms.add(t.object)
     for n in terms - seen_nodes:
-        triples.update(x for x in index.outgoing(n) if x.predicate.value == RDF_TYPE)
+        triples.update(index.types(n))
     return list(triples)
