@@ -47,6 +47,8 @@ class ClosureFigures:
 
 
 class ClosureJob:
+    """The closure of `parsed`, written into `work_dir` (see above)."""
+
     def __init__(self, parsed, work_dir: Path) -> None:
         self.parsed = parsed
         self.entailed_path = work_dir / ENTAILED_FILE
@@ -55,6 +57,7 @@ class ClosureJob:
         self.conn = None
         self.parallel = False
         self.saved = False
+        self._closure = None      # in-process only: the Closure, to save after loading
         if settings().parallel_build and (os.cpu_count() or 1) > 1:
             try:
                 import multiprocessing
@@ -91,8 +94,6 @@ class ClosureJob:
         kind, _payload = self._receive()
         self.proc.join()
         return kind == "saved"
-
-    _closure = None
 
     def _receive(self):
         try:

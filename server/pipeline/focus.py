@@ -133,17 +133,13 @@ def shapes_reach(shapes_triples: Iterable) -> ShapesReach:
         if objects(shape, "target"):
             reach.record(ANY, 1)
             targets = True
-        if targets or (shape, RDF_TYPE) in _typed(out, shape):
+        kinds = {o.value for p, o in out[shape] if p == RDF_TYPE}
+        if kinds & {OWL + "Class", RDFS + "Class"}:   # an implicit class target
+            reach.record(RDF_TYPE, 1)
+            targets = True
+        if targets:
             walk(shape, 0, ())
     return reach
-
-
-def _typed(out, shape) -> set:
-    """Shapes that are declared sh:NodeShape are walked even without a
-    target (sh:targetClass may be implicit: a shape that is also a class)."""
-    kinds = {o.value for p, o in out.get(shape, ()) if p == RDF_TYPE}
-    return {(shape, RDF_TYPE)} if kinds & {SH + "NodeShape", OWL + "Class", RDFS + "Class"} \
-        else set()
 
 
 # --- indexes ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ state was saved) and the ontology triples the validator mixes in. Then:
 
 Anything it cannot do exactly — the ontology or shapes changed, a graph file
 declares terms or axioms, shapes whose reach is unbounded, no saved state,
-another closure engine, most of the data changed — raises FullBuildNeeded
+another closure engine, a quarter of the data changed — raises FullBuildNeeded
 with the reason, and so does finding anything to report in step 3 (the full
 validation then writes the report). tests/test_incremental.py checks that
 the result is the store a cold build makes.
@@ -49,7 +49,7 @@ from server.pipeline.project import PIPELINE_VERSION, InputFile, Project, librar
 from server.stores.state import StoreWriter, current_store_dir, read_manifest, store_damage
 
 ADDED_LOG = "added.nt"          # data added since the saved closure state, N-Triples
-MAX_CHANGED_SHARE = 0.25        # above this share of the data's bytes: a full build
+MAX_CHANGED_SHARE = 0.25        # above this share of the data's triples: a full build
 MAX_LOG_TRIPLES = 200_000       # additions kept in the log before the closure is redone
 
 
@@ -79,6 +79,8 @@ def build_incrementally(project: Project, inputs: list[InputFile], h: str, say: 
         say("parse", timings["parse"],
             f"{len(changed) + len(gone)} changed files: {len(added)} triples added, "
             f"{len(removed)} removed")
+        if len(added) + len(removed) > MAX_CHANGED_SHARE * manifest["counts"]["asserted"]:
+            raise FullBuildNeeded("most of the data changed")
         schema = next((t for t in added | removed if is_schema_triple(t)), None)
         if schema is not None:
             raise FullBuildNeeded(f"a graph file changes a declaration or axiom ({schema})")
@@ -131,7 +133,7 @@ def build_incrementally(project: Project, inputs: list[InputFile], h: str, say: 
         if extension is not None:
             extension.cancel()
     timings["load"] = time.perf_counter() - t0
-    c = new_manifest["counts"]
+    c = counts
     say("load", timings["load"], f"{c.get('asserted', 0)} asserted, "
         f"{c.get('entailed', 0)} entailed triples (from the previous store)")
     return finish(project, store_dir, read_manifest(store_dir), timings, t_start, say,
@@ -168,8 +170,8 @@ def _changes(base: Path | None, manifest: dict,
         if f.relpath in old and not (base / INPUTS_DIR / f.relpath).is_file():
             raise FullBuildNeeded(f"no copy of the previous {f.relpath}")
     total = sum(f.size for f in inputs if f.role == "graph") or 1
-    if sum(f.size for f in changed) > MAX_CHANGED_SHARE * total:
-        raise FullBuildNeeded("most of the data changed")
+    if sum(f.size for f in changed) > 0.75 * total:   # not worth parsing them twice
+        raise FullBuildNeeded("most of the data files changed")
     return changed, gone
 
 
