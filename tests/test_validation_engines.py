@@ -35,6 +35,17 @@ from server.pipeline.validate import (SMALL_PROJECT, choose_engine,  # noqa: E40
                                       validate)
 
 
+def shapes_example(root: Path, broken: str | None) -> Path:
+    """tests/test_shapes.py's minimal valid project, plus a broken example."""
+    shutil.copytree(REPO / "ontology", root / "ontology")
+    (root / "graph").mkdir()
+    (root / "graph" / "context.ttl").write_text(test_shapes.CONTEXT, encoding="utf-8")
+    if broken is not None:
+        (root / "graph" / "broken.ttl").write_text(test_shapes.PREFIXES + "\n" + broken + "\n",
+                                                   encoding="utf-8")
+    return root
+
+
 def rows(result) -> list[tuple]:
     """What a person reads in the report, one tuple per row."""
     return sorted((v.file, v.focus_node, v.path, v.message, v.severity, v.value)
@@ -62,8 +73,7 @@ def test_a_wrong_code_list_value_is_one_row(tmp_path):
     """kop:sector id:textiles fails the value's sh:node; pyshacl also lists
     why (an sh:detail result about id:textiles): that is not a second
     violation."""
-    project = tmp_path / "p"
-    test_shapes._make_project(project, test_shapes.PREFIXES + (
+    project = shapes_example(tmp_path / "p", (
         f"id:broken-deal a kop:Agreement ; {test_shapes.OK} ; "
         "kop:party id:turkiye , id:albania ; kop:sector id:textiles ."))
     result = validate(Project(project), engine="pyshacl")
@@ -80,7 +90,7 @@ def test_a_wrong_code_list_value_is_one_row(tmp_path):
 @pytest.mark.parametrize("case", [None] + test_shapes.CASES,
                          ids=["context"] + [c.name for c in test_shapes.CASES])
 def test_validators_agree_on_each_shapes_example(case, tmp_path):
-    project = test_shapes._make_project(tmp_path / "p", case.turtle if case else None)
+    project = shapes_example(tmp_path / "p", case.turtle if case else None)
     reference, fast, parsed = both(project)
     assert fast.engine == "shacl"
     assert rows(fast) == rows(reference)
