@@ -147,6 +147,8 @@ def _build(project: Project, inputs: list[InputFile], h: str, say: Progress,
             t0 = time.perf_counter()
             writer.load(GRAPH_ASSERTED, data_nt)
             del data_nt
+            if closure.parallel:   # the child has its own copy; the report is written
+                parsed.release("graph")
             for graph, role in ((GRAPH_ONTOLOGY, "ontology"), (GRAPH_SHAPES, "shapes")):
                 writer.load(graph, ox.serialize(list(parsed.triples(role)),
                                                 format=ox.RdfFormat.N_TRIPLES))

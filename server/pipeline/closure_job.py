@@ -130,7 +130,7 @@ def _compute(job: ClosureJob, *, save: bool, conn=None):
     In the child (`save`), the figures are sent at once and the Closure is
     then saved: the returned message says whether that worked."""
     try:
-        closure, r = _closure(job.parsed)
+        closure, r = _closure(job.parsed, release=save)
         ox.serialize(r.entailed, output=str(job.entailed_path),
                      format=ox.RdfFormat.N_TRIPLES)
         figures = {k: v for k, v in r.__dict__.items() if k != "entailed"}
@@ -146,8 +146,9 @@ def _compute(job: ClosureJob, *, save: bool, conn=None):
             else "not saved", None)
 
 
-def _closure(parsed):
-    """(the fast engine's Closure or None, the result as InferOxResult)."""
+def _closure(parsed, release: bool = False):
+    """(the fast engine's Closure or None, the result as InferOxResult);
+    `release`: drop the parsed data triples once encoded (in the child)."""
     from server.reasoning.infer import InferOxResult, infer_oxigraph
 
     if settings().reasoner == "fast":
@@ -158,6 +159,8 @@ def _closure(parsed):
                               incremental=False)
         except Unsupported:
             return None, infer_oxigraph(parsed)   # says why it fell back
+        if release:
+            parsed.release("graph")   # encoded in the closure: not needed here any more
         r = closure.result()
         return closure, InferOxResult(
             entailed=r.entailed, closure_size=r.closure_size, dropped=r.dropped,

@@ -23,6 +23,7 @@ Two validators (`engine`, or KOPRU_VALIDATOR):
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -282,11 +283,25 @@ def problems_of(parsed: ParsedProject, triples: list, nodes: set, *,
 def run_fast_validator(shapes_nt: str, data_nt: bytes, mixin_nt: str) -> list:
     """The `shacl` package's results (all severities) for the data (+ the
     ontology mixin), as its Result objects."""
+    import os
+    import tempfile
+
     import shacl
 
     compiled = shacl.Shapes.from_text(shapes_nt, format="ntriples")
-    report = compiled.validate_text(data_nt.decode("utf-8") + "\n" + mixin_nt,
-                                    format="ntriples", allow_warnings=True)
+    try:  # from a file: no copy of the whole graph as a Python string
+        with tempfile.NamedTemporaryFile(prefix="kopru-validate-", suffix=".nt",
+                                         delete=False) as f:
+            f.write(data_nt)
+            f.write(b"\n")
+            f.write(mixin_nt.encode("utf-8"))
+        report = compiled.validate_file(f.name, allow_warnings=True)
+    except OSError:  # no room for it: in memory after all
+        report = compiled.validate_text(data_nt.decode("utf-8") + "\n" + mixin_nt,
+                                        format="ntriples", allow_warnings=True)
+    finally:
+        with contextlib.suppress(OSError, NameError):
+            os.unlink(f.name)
     return list(report.results)
 
 
