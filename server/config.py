@@ -126,7 +126,7 @@ SETTINGS: tuple[Setting, ...] = (
             "the build's SHACL validator: `auto` (pyshacl below 50,000 data triples, else the "
             "`shacl` package checked by pyshacl), `pyshacl` or `shacl`"),
     Setting("KOPRU_BUILD_MEMORY", "build_memory", parse_bytes,
-            "`auto`: 512 MiB + 128 × the size of the input files",
+            "512 MiB + 128 × the input files' size",
             "memory a build or `kopru validate` may use (all its processes) before it is "
             "stopped, e.g. `4G`"),
     Setting("KOPRU_PARALLEL", "parallel_build", _flag, "`1`",
