@@ -13,15 +13,20 @@ Servers (each on a free loopback port, all over the same graph):
                      found on PATH, next to this Python, or via --rdflib-endpoint;
                      install it in a separate venv: pip install 'rdflib-endpoint[cli]')
 
-Load: `wrk -t2 -c8 --latency` (Debian package `wrk`), for a point lookup and
-an aggregate. Rounds interleave the servers, and the median round is kept,
-because this machine is shared and noisy: read the ratios, not the absolutes.
-Prints a Markdown table for the README.
+Load: `wrk -t2 --latency` (Debian package `wrk`), 8 connections for a point
+lookup, 4 for an aggregate (counts per class). Each runs twice: "unique" — a
+wrk Lua script makes every request's query text new (a different subject
+for the lookup, and a LIMIT no request has used before), so no answer cache
+and no cache of parsed queries can help — and "repeated", one query text
+again and again (what a cache can answer). Rounds interleave the servers
+and the median round is kept, because this machine is shared and noisy:
+read the ratios, not the absolutes. Prints a Markdown table for the README.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -39,10 +44,40 @@ from serving import free_port, wait_for  # bench/serving.py
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# name → (query text with {subject} and {limit}, wrk connections)
 QUERIES = {
-    "point lookup": "SELECT ?p ?o WHERE { <https://w3id.org/kopru/id/albania> ?p ?o }",
-    "aggregate": "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class",
+    "point lookup": ("SELECT ?p ?o WHERE { <{subject}> ?p ?o } LIMIT {limit}", 8),
+    "aggregate": ("SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class "
+                  "LIMIT {limit}", 4),
 }
+FIRST_LIMIT = 100_000      # LIMITs count up from here: larger than any answer
+
+# Every request a new query: the subject cycles through the graph's entities
+# and the LIMIT counts up (per wrk thread, so two threads never repeat each other).
+UNIQUE_LUA = """
+local subjects = {%(subjects)s}
+local template = %(template)s
+local counter = 0
+local me = 0
+local started = 0
+function setup(thread)
+  thread:set("me", started)
+  started = started + 1
+end
+function init(args)
+  me = tonumber(wrk.thread:get("me")) or 0
+end
+local function encode(s)
+  return (s:gsub("[^%%w%%-_%%.~]", function(c) return string.format("%%%%%%02X", string.byte(c)) end))
+end
+function request()
+  counter = counter + 1
+  local subject = subjects[(counter %% #subjects) + 1]
+  local limit = tostring(%(first)d + counter * 2 + me)
+  local q = template:gsub("{subject}", subject):gsub("{limit}", limit)
+  return wrk.format("GET", "%(path)s?query=" .. encode(q))
+end
+"""
 
 BARE_APP = textwrap.dedent('''
     from flask import Flask, Response
@@ -54,9 +89,11 @@ BARE_APP = textwrap.dedent('''
 ''')
 
 
-def wrk(url: str, duration: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{duration}s", "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
+def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
     def pct(p):
@@ -65,6 +102,14 @@ def wrk(url: str, duration: int) -> dict:
         return value * {"us": 0.001, "ms": 1, "s": 1000}[unit]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def unique_script(tmp: Path, name: str, path: str, template: str, subjects: list[str]) -> Path:
+    lua = UNIQUE_LUA % {"subjects": ", ".join(json.dumps(s) for s in subjects),
+                        "template": json.dumps(template), "first": FIRST_LIMIT, "path": path}
+    script = tmp / f"unique-{name}.lua"
+    script.write_text(lua)
+    return script
 
 
 def main(argv=None) -> int:
@@ -85,9 +130,9 @@ def main(argv=None) -> int:
     procs: list[subprocess.Popen] = []
 
     def start(cmd, what, url, cwd=None, extra_env=None):
-        log = open(tmp / f"{what}.log", "wb")
-        proc = subprocess.Popen(cmd, cwd=cwd, env={**env, **(extra_env or {})}, stdout=log,
-                                stderr=log, start_new_session=True)
+        with open(tmp / f"{what}.log", "wb") as log:
+            proc = subprocess.Popen(cmd, cwd=cwd, env={**env, **(extra_env or {})}, stdout=log,
+                                    stderr=log, start_new_session=True)
         procs.append(proc)
         wait_for(url, proc, what)
         return proc
@@ -107,6 +152,9 @@ def main(argv=None) -> int:
                    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))}
         nt = tmp / "graph.nt"
         ox.serialize(triples, str(nt), format=ox.RdfFormat.N_TRIPLES)
+        subjects = sorted({t.subject.value for t in triples
+                           if isinstance(t.subject, ox.NamedNode)
+                           and t.subject.value.startswith("https://w3id.org/kopru/id/")})
         del store
         print(f"graph: {len(triples)} triples in the default graph", file=sys.stderr)
 
@@ -153,37 +201,51 @@ def main(argv=None) -> int:
                 print("rdflib-endpoint not found: skipped (pip install 'rdflib-endpoint[cli]' "
                       "in a separate venv, then --rdflib-endpoint PATH)", file=sys.stderr)
 
-        results: dict[tuple[str, str], list[dict]] = {}
+        modes = ("unique", "repeated")
+        results: dict[tuple[str, str, str], list[dict]] = {}
         for rnd in range(a.rounds):
-            for qname, query in QUERIES.items():
-                for name, base in servers.items():
-                    url = base + "?query=" + urllib.parse.quote(query)
-                    r = wrk(url, a.duration)
-                    results.setdefault((name, qname), []).append(r)
-                    print(f"round {rnd + 1} {qname:12s} {name:16s} {r['rps']:9.0f} req/s "
-                          f"p50 {r['p50']:.2f} ms p99 {r['p99']:.2f} ms"
-                          + (f"  ({r['errors']} non-2xx!)" if r["errors"] else ""), file=sys.stderr)
+            for qname, (template, connections) in QUERIES.items():
+                for mode in modes:
+                    for name, base in servers.items():
+                        if mode == "unique":
+                            path = urllib.parse.urlsplit(base).path
+                            script = unique_script(tmp, f"{name}-{qname[:5]}", path, template,
+                                                   subjects)
+                            r = wrk(base, a.duration, connections, script)
+                        else:
+                            q = template.replace("{subject}", subjects[0]).replace(
+                                "{limit}", str(FIRST_LIMIT))
+                            r = wrk(base + "?query=" + urllib.parse.quote(q), a.duration,
+                                    connections)
+                        results.setdefault((name, qname, mode), []).append(r)
+                        print(f"round {rnd + 1} {qname:12s} {mode:8s} {name:16s} "
+                              f"{r['rps']:9.0f} req/s p50 {r['p50']:.2f} ms p99 {r['p99']:.2f} ms"
+                              + (f"  ({r['errors']} non-2xx!)" if r["errors"] else ""),
+                              file=sys.stderr)
 
-        def median(name, qname):
-            runs = sorted(results[(name, qname)], key=lambda r: r["rps"])
+        def median(name, qname, mode):
+            runs = sorted(results[(name, qname, mode)], key=lambda r: r["rps"])
             return runs[len(runs) // 2]
 
-        print(f"\n{len(triples)} triples; wrk -t2 -c8, {a.duration} s × {a.rounds} rounds "
-              f"(median round); gunicorn {a.workers} sync workers; {os.cpu_count()} cores.\n")
-        print("| query | server | req/s | p50 ms | p99 ms | vs bare Flask | vs Oxigraph |")
-        print("|---|---|---:|---:|---:|---:|---:|")
+        print(f"\n{len(triples)} triples; wrk -t2, {a.duration} s × {a.rounds} rounds "
+              f"(median round); gunicorn {a.workers} sync workers; {os.cpu_count()} cores; "
+              f"{len(subjects)} subjects cycled.\n")
+        print("| query | query text | server | req/s | p50 ms | p99 ms | ÷ bare Flask | ÷ Oxigraph |")
+        print("|---|---|---|---:|---:|---:|---:|---:|")
         for qname in QUERIES:
-            for name in servers:
-                m = median(name, qname)
-                rel = []
-                for ref in ("bare-flask", "oxigraph"):
-                    rel.append(f"{m['rps'] / median(ref, qname)['rps']:.2f}×"
-                               if ref in servers and ref != name else "")
-                print(f"| {qname} | {name} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | "
-                      f"{rel[0]} | {rel[1]} |")
+            for mode in modes:
+                for name in servers:
+                    m = median(name, qname, mode)
+                    rel = []
+                    for ref in ("bare-flask", "oxigraph"):
+                        rel.append(f"{m['rps'] / median(ref, qname, mode)['rps']:.2f}×"
+                                   if ref in servers and ref != name else "")
+                    print(f"| {qname} | {mode} | {name} | {m['rps']:.0f} | {m['p50']:.2f} | "
+                          f"{m['p99']:.2f} | {rel[0]} | {rel[1]} |")
         if "kopru" in servers and "rdflib-endpoint" in servers:
             for qname in QUERIES:
-                ratio = median("kopru", qname)["rps"] / median("rdflib-endpoint", qname)["rps"]
+                ratio = (median("kopru", qname, "unique")["rps"]
+                         / median("rdflib-endpoint", qname, "unique")["rps"])
                 print(f"\nKöprü vs rdflib-endpoint, {qname}: {ratio:.1f}×", end="")
             print()
         return 0

@@ -3,6 +3,7 @@
     kopru [--project DIR] validate
     kopru [--project DIR] build [--force] [--push URL [--update-url U] [--gsp-url U]]
     kopru [--project DIR] query FILE.rq|NAME|"SPARQL"|- [--format table|csv|json]
+    kopru [--project DIR] query --list
     kopru [--project DIR] export [--format ttl|nt|jsonld|trig] [--asserted-only] [-o FILE]
     kopru [--project DIR] serve [--host H] [--port P] [--workers N] [--timeout S] [--dev]
                                 [--store URL]
@@ -26,7 +27,7 @@ from server import __version__, formats
 from server.errors import KopruError, UserError, sparql_syntax_message
 from server.terms import used_prefixes
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL = 0, 1
 
 EXPORT_FORMATS = {f.name: f for f in (formats.TURTLE, formats.N_TRIPLES, formats.JSON_LD,
                                       formats.TRIG)}
@@ -73,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="the store's SPARQL Update endpoint (default <URL>/update)")
     s.add_argument("--gsp-url", metavar="URL", default=None,
                    help="the store's Graph Store Protocol endpoint (default <URL>/store, "
-                        "Oxigraph's; Fuseki's is <dataset>/data). Without one, SPARQL Update")
+                        "Oxigraph's; Fuseki's is <dataset>/data). When the store has none, "
+                        "the push loads the graphs with SPARQL Update instead")
     s.set_defaults(func=cmd_build)
 
     s = sub.add_parser("query", parents=[common],
@@ -81,24 +83,35 @@ def _parser() -> argparse.ArgumentParser:
                        description="Run a SPARQL query on the built graph (built first if "
                                    "needed). The default graph is asserted + ontology + "
                                    "entailed; the usual prefixes (kop:, id:, rdfs:, …) are "
-                                   "predeclared.")
-    s.add_argument("query", metavar="QUERY",
-                   help='a .rq file, the name of a query in queries/, the SPARQL text '
-                        'itself, or - to read it from standard input')
+                                   "predeclared. The graph is read-only: SPARQL Update is "
+                                   "refused.",
+                       epilog="Examples: kopru query --list; kopru query "
+                              "exports-to-western-balkans-ranked; kopru query "
+                              "'SELECT ?s WHERE { ?s a kop:Country }'")
+    s.add_argument("query", metavar="QUERY", nargs="?",
+                   help='a .rq file, the name of a query in queries/ (see --list), the '
+                        'SPARQL text itself, or - to read it from standard input')
+    s.add_argument("--list", "-l", action="store_true",
+                   help="list the named queries in queries/ with their titles, and exit")
     s.add_argument("--format", "-f", choices=("table", "csv", "json"), default="table",
                    help="output format (default: table). CONSTRUCT/DESCRIBE results are "
                         "Turtle (table), N-Triples (csv) or JSON-LD (json)")
-    s.set_defaults(func=cmd_query)
+    s.set_defaults(func=cmd_query, parser=s)
 
     s = sub.add_parser("export", parents=[common],
                        help="write the graph (with its entailments) as RDF",
-                       description="Write the built graph — asserted data, ontology and "
-                                   "entailed triples — to standard output or a file.")
+                       description="Write the built dataset — asserted data, ontology and "
+                                   "entailed triples, as the SPARQL default graph holds them "
+                                   "— to standard output or a file.")
     s.add_argument("--format", "-f", choices=tuple(EXPORT_FORMATS), default=None,
                    help="ttl (default), nt, jsonld, or trig (keeps the named graphs); "
                         "guessed from the -o file name when not given")
-    s.add_argument("--asserted-only", action="store_true",
-                   help="leave out the entailed triples (data and ontology as written)")
+    graphs = s.add_mutually_exclusive_group()
+    graphs.add_argument("--asserted-only", action="store_true",
+                        help="only the asserted graph: the instance data as written in "
+                             "graph/*.ttl (the same as the /dumps/kopru-asserted.* dumps)")
+    graphs.add_argument("--no-entailed", action="store_true",
+                        help="the asserted data and the ontology, without what OWL RL entails")
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     s.set_defaults(func=cmd_export)
 
@@ -129,34 +142,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _port(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, not {v}")
-    return v
+def _checked(parse, what: str, ok, bounds: str):
+    """An argparse type: `parse` the text, then check it is within bounds."""
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{bounds}, not {text}")
+        return value
+    return convert
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {v}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
-    return v
+_port = _checked(int, "a port number", lambda v: 0 <= v <= 65535,
+                 "port must be between 0 and 65535")
+_positive_int = _checked(int, "a whole number", lambda v: v >= 1, "must be at least 1")
+_positive_float = _checked(float, "a number", lambda v: v > 0, "must be more than 0")
 
 
 # --- entry point -----------------------------------------------------------------------
@@ -173,10 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         print("kopru: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `kopru export | head`
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
+        # Python flushes stdout at exit: point it somewhere that takes the rest.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 — lives until the process ends
         return EXIT_OK
     except KopruError as e:
         _print_error(e)
@@ -210,6 +210,86 @@ def _progress(step: str, seconds: float, detail: str) -> None:
     print(f"  {step:<11}{seconds:8.3f} s  {detail}", file=sys.stderr, flush=True)
 
 
+class _LiveProgress:
+    """The build's steps as they finish (`_progress`'s lines), and, on a
+    terminal, a bar for a step still running after a second: how far it is
+    against the same step of the last build. Quiet when stderr is not a
+    terminal or CI is set (logs get the plain lines only)."""
+
+    STEPS = ("parse", "validate", "closure", "load", "swap")
+    WIDTH = 24
+    SHOW_AFTER = 1.0          # seconds: quick steps never draw a bar
+
+    def __init__(self, project) -> None:
+        import threading
+
+        from server.stores.state import current_store_dir, read_manifest
+
+        self.live = sys.stderr.isatty() and not os.environ.get("CI")
+        self.expected = read_manifest(current_store_dir(project)).get("timings", {})
+        self.lock = threading.Lock()
+        self.step: str | None = None
+        self.started = 0.0
+        self.drawn = False
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._tick, daemon=True) if self.live else None
+
+    def __enter__(self) -> _LiveProgress:
+        self._begin(self.STEPS[0])
+        if self.thread is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        if self.thread is not None:
+            self.thread.join()
+        with self.lock:
+            self._clear()
+
+    def __call__(self, step: str, seconds: float, detail: str) -> None:
+        with self.lock:
+            self._clear()
+            _progress(step, seconds, detail)
+            later = self.STEPS[self.STEPS.index(step) + 1:] if step in self.STEPS else ()
+            self._begin(later[0] if later else None)
+
+    def _begin(self, step: str | None) -> None:
+        import time
+
+        self.step, self.started = step, time.monotonic()
+
+    def _clear(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.drawn = False
+
+    def _tick(self) -> None:
+        import time
+
+        while not self.done.wait(0.2):
+            with self.lock:
+                elapsed = time.monotonic() - self.started
+                if self.step is None or elapsed < self.SHOW_AFTER:
+                    continue
+                sys.stderr.write("\r\033[K" + self._line(self.step, elapsed))
+                sys.stderr.flush()
+                self.drawn = True
+
+    def _line(self, step: str, elapsed: float) -> str:
+        expected = self.expected.get(step)
+        if expected and expected > 0:
+            done = min(int(self.WIDTH * elapsed / expected), self.WIDTH - 1)
+            bar = "#" * done + "-" * (self.WIDTH - done)
+            return f"  {step:<11}[{bar}] {elapsed:6.1f} s of about {expected:.1f} s (last build)"
+        # No earlier build to compare with: a block that sweeps the bar.
+        at = int(elapsed * 5) % (2 * self.WIDTH - 6)
+        at = at if at < self.WIDTH - 3 else 2 * self.WIDTH - 6 - at
+        bar = "-" * at + "###" + "-" * (self.WIDTH - 3 - at)
+        return f"  {step:<11}[{bar}] {elapsed:6.1f} s"
+
+
 def _ensure_built(project, *, quiet: bool = False):
     """Build if the store is missing or stale; progress on stderr."""
     from server.pipeline.build import build, is_current
@@ -217,9 +297,12 @@ def _ensure_built(project, *, quiet: bool = False):
     h = project.input_hash()
     if is_current(project, h):
         return
-    if not quiet:
-        print("kopru: building (the files changed since the last build)…", file=sys.stderr)
-    build(project, progress=None if quiet else _progress)
+    if quiet:
+        build(project)
+        return
+    print("kopru: building (the files changed since the last build)…", file=sys.stderr)
+    with _LiveProgress(project) as progress:
+        build(project, progress=progress)
 
 
 # --- commands --------------------------------------------------------------------------
@@ -237,7 +320,12 @@ def cmd_validate(args) -> int:
         parsed = parse_project(project)  # TurtleSyntaxError → main prints it
         result = validate(parsed)
     if result.conforms:
-        print(f"valid: {result.files} files, {result.triples} triples")
+        asserted = len(set(parsed.triples("graph")))
+        ontology = len(set(parsed.triples("ontology")))
+        shapes = len(set(parsed.triples("shapes")))
+        print(f"valid: {result.files} files, {asserted + ontology:,} triples before the "
+              f"closure ({asserted:,} asserted + {ontology:,} ontology) and {shapes:,} in the "
+              "shapes graph")
         if result.warnings:
             print(result.text_report())
         return EXIT_OK
@@ -251,19 +339,28 @@ def cmd_build(args) -> int:
     project = _project(args)
     endpoints = _push_endpoints(args) if args.push else None
     print(f"kopru: building {project.root}", file=sys.stderr)
-    result = build(project, force=args.force, progress=_progress)
+    with _LiveProgress(project) as progress:
+        result = build(project, force=args.force, progress=progress)
     if result.skipped:
-        print(f"up to date: {result.store_dir} (nothing changed; --force rebuilds)")
+        print(f"up to date: {dataset_figures(result.counts)} → {result.store_dir} (nothing "
+              "changed; --force rebuilds)")
     else:
-        c = result.counts
-        print(f"built in {result.timings['total']:.2f} s: {c.get('asserted', 0)} asserted, "
-              f"{c.get('entailed', 0)} entailed, {c.get('ontology', 0)} ontology triples "
+        print(f"built in {result.timings['total']:.2f} s: {dataset_figures(result.counts)} "
               f"→ {result.store_dir}")
-        if result.validation is not None and result.validation.warnings:
-            print(result.validation.text_report(), file=sys.stderr)
+        if result.validation is not None and result.validation.warnings:  # type: ignore[attr-defined]
+            print(result.validation.text_report(), file=sys.stderr)  # type: ignore[attr-defined]
     if endpoints is not None:
         return _push(result.store_dir, endpoints, args.force)
     return EXIT_OK
+
+
+def dataset_figures(counts: dict) -> str:
+    """The build's triple counts in the words the README, the home page,
+    VoID and /healthz use: the dataset (the SPARQL default graph) is
+    asserted + ontology + entailed; the shapes graph is counted apart."""
+    a, o, e = (counts.get(k, 0) for k in ("asserted", "ontology", "entailed"))
+    return (f"{a + o + e:,} triples in the dataset ({a:,} asserted + {o:,} ontology + "
+            f"{e:,} entailed) and {counts.get('shapes', 0):,} in the shapes graph")
 
 
 def _push_endpoints(args):
@@ -291,7 +388,7 @@ def _push(store_dir, endpoints, force: bool) -> int:
         return EXIT_OK
     c = pushed.counts
     how = {"gsp": "Graph Store Protocol", "gsp-bulk": "Graph Store Protocol, bulk loader",
-           "update": "SPARQL Update"}.get(pushed.method, pushed.method)
+           "update": "SPARQL Update"}.get(pushed.method or "", pushed.method)
     print(f"pushed in {pushed.timings['total']:.2f} s ({how}): {c.get('asserted', 0)} asserted, "
           f"{c.get('entailed', 0)} entailed, {c.get('ontology', 0)} ontology, "
           f"{c.get('shapes', 0)} shapes triples → {pushed.url} (version {pushed.version})")
@@ -309,6 +406,8 @@ def _read_query_arg(project, text: str) -> str:
         if not path.is_absolute() and not path.exists():
             path = project.root / text
         if not path.is_file():
+            if " " in text.strip() and not text.endswith(".rq"):
+                return text          # SPARQL with an IRI in it: LOAD <http://…>
             raise UserError(f"no such query file: {text}")
         try:
             return path.read_text(encoding="utf-8")
@@ -318,17 +417,51 @@ def _read_query_arg(project, text: str) -> str:
         q = find_query(project, text.strip())
         if q is not None:
             return q.text
+        hint = _closest_query(project, text.strip())
         raise UserError(f"{text!r} is neither a SPARQL query nor the name of a query in "
-                        f"{project.queries_dir} (nor a .rq file)")
+                        f"{project.queries_dir} (nor a .rq file)"
+                        + (f"; did you mean {hint!r}?" if hint else "")
+                        + " `kopru query --list` lists the named queries.")
     return text
+
+
+def _closest_query(project, name: str) -> str | None:
+    import difflib
+
+    slugs = [p.stem for p in project.query_files()] if project.queries_dir.is_dir() else []
+    found = difflib.get_close_matches(name, slugs, n=1, cutoff=0.6)
+    if not found:   # a fragment of a long name: "exports" → the one that holds it
+        found = [s for s in slugs if name.lower() in s][:1]
+    return found[0] if found else None
+
+
+def _list_queries(project) -> int:
+    from server.pipeline.gallery import load_queries
+
+    queries = load_queries(project) if project.queries_dir.is_dir() else []
+    if not queries:
+        print(f"no named queries in {project.queries_dir}")
+        return EXIT_OK
+    sys.stdout.write(format_table(["NAME", "TITLE"], [[q.slug, q.title] for q in queries])
+                     .replace(f"({len(queries)} rows)", f"({len(queries)} queries: run one "
+                              "with `kopru query NAME`)"))
+    return EXIT_OK
 
 
 def cmd_query(args) -> int:
     from server.namespaces import PREFIXES
+    from server.query.analysis import READ_ONLY_MESSAGE, analyze
     from server.stores.state import open_current
 
     project = _project(args)
+    if args.list:
+        return _list_queries(project)
+    if args.query is None:
+        args.parser.error("the following arguments are required: QUERY (or --list)")
     sparql = _read_query_arg(project, args.query)
+    if analyze(sparql).is_update:
+        print(f"kopru: {READ_ONLY_MESSAGE}", file=sys.stderr)
+        return EXIT_FAIL
     _ensure_built(project)
     store = open_current(project)
     try:
@@ -379,21 +512,17 @@ def render_result(result, fmt: str, prefixes=None) -> str:
     import pyoxigraph as ox
 
     if isinstance(result, ox.QueryBoolean):
-        value = bool(result)
         if fmt == "json":
-            return result.serialize(format=ox.QueryResultsFormat.JSON).decode() + "\n"
-        return ("true" if value else "false") + "\n"
+            return formats.serialize_results(result, formats.JSON).decode() + "\n"
+        return ("true" if bool(result) else "false") + "\n"
     if isinstance(result, ox.QueryTriples):
         triples = sorted(result, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-        rdf = {"table": ox.RdfFormat.TURTLE, "csv": ox.RdfFormat.N_TRIPLES,
-               "json": ox.RdfFormat.JSON_LD}[fmt]
-        return ox.serialize(triples, format=rdf,
-                            prefixes=used_prefixes(triples, prefixes or {}) if fmt == "table"
-                            else None).decode()
+        rdf = {"table": formats.TURTLE, "csv": formats.N_TRIPLES, "json": formats.JSON_LD}[fmt]
+        return formats.serialize(triples, rdf, used_prefixes(triples, prefixes or {})).decode()
     if fmt == "json":
-        return result.serialize(format=ox.QueryResultsFormat.JSON).decode() + "\n"
+        return formats.serialize_results(result, formats.JSON).decode() + "\n"
     if fmt == "csv":
-        return result.serialize(format=ox.QueryResultsFormat.CSV).decode()
+        return formats.serialize_results(result, formats.CSV).decode()
     variables = [v.value for v in result.variables]
     rows = [[term_text(sol[v], prefixes) for v in variables] for sol in result]
     return format_table(variables, rows)
@@ -426,8 +555,7 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
 def cmd_export(args) -> int:
     import pyoxigraph as ox
 
-    from server.namespaces import (GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY,
-                                   PREFIXES)
+    from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, PREFIXES
     from server.stores.state import open_current
 
     fmt = args.format
@@ -439,24 +567,27 @@ def cmd_export(args) -> int:
             raise UserError(f"cannot tell the format from {args.output!r}: "
                             f"use --format {'|'.join(EXPORT_FORMATS)}")
     fmt = fmt or "ttl"
-    rdf_format = EXPORT_FORMATS[fmt].ox
 
     project = _project(args)
     _ensure_built(project)
-    graphs = [GRAPH_ASSERTED, GRAPH_ONTOLOGY] + ([] if args.asserted_only else [GRAPH_ENTAILED])
+    if args.asserted_only:
+        graphs = [GRAPH_ASSERTED]
+    elif args.no_entailed:
+        graphs = [GRAPH_ASSERTED, GRAPH_ONTOLOGY]
+    else:
+        graphs = [GRAPH_ASSERTED, GRAPH_ONTOLOGY, GRAPH_ENTAILED]
     store = open_current(project)
     if fmt == "trig":
         rows = store.query("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
                            named_graphs=graphs)
         items = sorted((ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows),
-                       key=lambda q: (graphs.index(q.graph_name.value), str(q.subject),
+                       key=lambda q: (graphs.index(str(q.graph_name)[1:-1]), str(q.subject),
                                       str(q.predicate), str(q.object)))
     else:
         items = sorted(store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
                                    default_graph=graphs),
                        key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    prefixes = used_prefixes(items, PREFIXES) if fmt in ("ttl", "trig") else None
-    data = ox.serialize(items, format=rdf_format, prefixes=prefixes)
+    data = formats.serialize(items, EXPORT_FORMATS[fmt], used_prefixes(items, PREFIXES))
     if args.output:
         out = Path(args.output)
         tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
@@ -504,6 +635,10 @@ def cmd_serve(args) -> int:
                                  store_url=args.store, dev=args.dev or None)
     except ValueError as e:
         raise UserError(str(e)) from None
+    try:    # before a build: a newcomer learns at once that the port is taken
+        serve.check_port(config)
+    except serve.PortInUse as e:
+        raise UserError(str(e), exit_code=EXIT_FAIL) from None
     # A remote store is filled by `kopru build --push`: no build here.
     if not config.remote and not _build_in_child(project):
         previous = current_store_dir(project)

@@ -11,9 +11,10 @@ Standard library only: imported on the warm-start path.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 DEFAULT_SERVICE_ALLOWLIST = (
     "https://query.wikidata.org/sparql",
@@ -21,6 +22,7 @@ DEFAULT_SERVICE_ALLOWLIST = (
 )
 REASONERS = ("fast", "owlrl", "exact")
 VALIDATORS = ("auto", "pyshacl", "shacl")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def parse_allowlist(value: str | None) -> tuple[str, ...]:
@@ -62,6 +64,12 @@ def parse_bytes(text: str) -> int | None:
     if n <= 0:
         raise ValueError("expected a positive size such as 4G or 512M, or auto")
     return int(n)
+
+
+def _log_level(text: str) -> str:
+    if text.strip().lower() not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+    return text.strip().lower()
 
 
 def _reasoner(text: str) -> str:
@@ -109,9 +117,10 @@ SETTINGS: tuple[Setting, ...] = (
             "serve from this remote SPARQL store: its base URL or query endpoint",
             "--store"),
     Setting("KOPRU_STORE_USER", "store_user", str, "none",
-            "HTTP basic user name for the remote store (serve and push)"),
+            "user name for the remote store (serve and push): HTTP basic, or digest when the "
+            "store asks (Virtuoso's `/sparql-auth`)"),
     Setting("KOPRU_STORE_PASSWORD", "store_password", str, "none",
-            "HTTP basic password for the remote store (serve and push)"),
+            "password for the remote store (serve and push)"),
     Setting("KOPRU_STORE_UPDATE_URL", "store_update_url", str, "`<store>/update`",
             "the remote store's SPARQL Update endpoint (push)", "--update-url"),
     Setting("KOPRU_STORE_GSP_URL", "store_gsp_url", str, "`<store>/store`",
@@ -131,6 +140,9 @@ SETTINGS: tuple[Setting, ...] = (
             "stopped, e.g. `4G`"),
     Setting("KOPRU_PARALLEL", "parallel_build", _flag, "`1`",
             "`0` runs the build's closure in-process instead of beside validation"),
+    Setting("KOPRU_LOG_LEVEL", "log_level", _log_level, "`info`",
+            "the server log: `info` has a line per request and per query, `warning` only "
+            "problems; also `debug`, `error`"),
 )
 
 
@@ -158,6 +170,7 @@ class Config:
     validator: str = "auto"
     build_memory: int | None = None      # bytes; None → 512 MiB + 128 × input size
     parallel_build: bool = True
+    log_level: str = "info"
     dev: bool = False
     # Extra Flask settings (tests: TESTING=True, …).
     flask: dict = field(default_factory=dict)
@@ -181,7 +194,7 @@ class Config:
         return bool(self.store_url)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Config":
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Config:
         """Defaults ← environment ← overrides (None values are ignored)."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -201,7 +214,8 @@ class Config:
                 # A Project knows its state dir (its own override included).
                 if getattr(value, "state_dir", None) is not None and "state_dir" not in overrides:
                     values["state_dir"] = Path(value.state_dir)
-                key, value = "project_root", _path(str(getattr(value, "root", value)))
+                root = value if isinstance(value, (str, os.PathLike)) else value.root
+                key, value = "project_root", _path(str(root))
             elif key == "service_allowlist":
                 value = parse_allowlist(value) if isinstance(value, str) else tuple(value)
             elif key in ("state_dir", "store_path"):
@@ -213,7 +227,7 @@ class Config:
         config.check()
         return config
 
-    def replace(self, **changes) -> "Config":
+    def replace(self, **changes) -> Config:
         return replace(self, **changes)
 
     def check(self) -> None:

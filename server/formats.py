@@ -8,10 +8,13 @@ and the other media types and names clients use for it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import pyoxigraph as ox
+from pyoxigraph import QueryResultsFormat, RdfFormat
 
 RESULTS = "results"    # SELECT / ASK answers
 GRAPH = "graph"        # triples: CONSTRUCT / DESCRIBE answers, documents, dumps
@@ -21,7 +24,7 @@ DATASET = "dataset"    # quads (named graphs kept)
 @dataclass(frozen=True)
 class Format:
     name: str                        # short name: format=…, --format …
-    ox: ox.RdfFormat | ox.QueryResultsFormat
+    ox: RdfFormat | QueryResultsFormat  # pyoxigraph's own
     kind: str                        # RESULTS, GRAPH or DATASET
     also: tuple[str, ...] = ()       # other media types that mean this format
 
@@ -47,6 +50,18 @@ class Format:
         """The Content-Type header to send (UTF-8 said where it is not implied)."""
         return content_type(self.media_type)
 
+    @property
+    def rdf(self) -> RdfFormat:
+        if not isinstance(self.ox, RdfFormat):
+            raise TypeError(f"{self.label} is not an RDF format")
+        return self.ox
+
+    @property
+    def results(self) -> QueryResultsFormat:
+        if not isinstance(self.ox, QueryResultsFormat):
+            raise TypeError(f"{self.label} is not a query results format")
+        return self.ox
+
 
 JSON = Format("json", ox.QueryResultsFormat.JSON, RESULTS, ("application/json",))
 XML = Format("xml", ox.QueryResultsFormat.XML, RESULTS, ("application/xml", "text/xml"))
@@ -62,14 +77,6 @@ N_QUADS = Format("nq", ox.RdfFormat.N_QUADS, DATASET)
 RESULT_FORMATS = (JSON, XML, CSV, TSV)
 GRAPH_FORMATS = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
 ALL = (*RESULT_FORMATS, *GRAPH_FORMATS, TRIG, N_QUADS)
-BY_NAME = {f.name: f for f in ALL}
-BY_EXTENSION = {f.extension: f for f in ALL}
-
-
-def by_name(name: str) -> Format:
-    return BY_NAME[name]
-
-
 @lru_cache(maxsize=64)
 def content_type(media_type: str) -> str:
     """Text formats (and XML) say their charset; JSON is UTF-8 by definition."""
@@ -78,3 +85,19 @@ def content_type(media_type: str) -> str:
             "application/sparql-results+xml", "application/xml", "application/rdf+xml"):
         return media_type + "; charset=utf-8"
     return media_type
+
+
+def serialize(items: Iterable[Any], fmt: Format, prefixes: Mapping[str, str] | None = None) -> bytes:
+    """Triples (or quads) written in an RDF format; `prefixes` are declared
+    where the format has prefix declarations."""
+    declared = dict(prefixes) if prefixes and fmt in (TURTLE, TRIG, RDF_XML) else None
+    body = ox.serialize(items, format=fmt.rdf, prefixes=declared)
+    assert body is not None       # no output file given: the bytes are returned
+    return body
+
+
+def serialize_results(result: Any, fmt: Format) -> bytes:
+    """A SELECT or ASK answer (pyoxigraph's QuerySolutions / QueryBoolean)."""
+    body = result.serialize(format=fmt.results)
+    assert body is not None
+    return body

@@ -9,7 +9,8 @@ inside them is never mistaken for a live one. Standard library only.
 from __future__ import annotations
 
 import re
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 _PN_CHARS_BASE = (
     "A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF"
@@ -54,7 +55,7 @@ def tokens(text: str) -> Iterator[Token]:
     for m in TOKEN_RE.finditer(text):
         kind = m.lastgroup
         if kind != "ws" and kind != "comment":
-            yield Token(kind, m.group(), m.start(), m.end())
+            yield Token(kind or "other", m.group(), m.start(), m.end())
 
 
 def unescape_codepoints(text: str) -> str:

@@ -6,7 +6,8 @@ blank-node ids are kept so both sides name the same nodes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -19,7 +20,7 @@ _XSD_STRING = XSD + "string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
-def to_rdflib_graph(triples: Iterable, prefixes: dict[str, str] | None = None) -> "rdflib.Graph":
+def to_rdflib_graph(triples: Iterable, prefixes: dict[str, str] | None = None) -> rdflib.Graph:
     """pyoxigraph triples → a new rdflib Graph (terms converted faithfully:
     xsd:string literals become plain literals, as rdflib's parser makes them;
     blank-node ids are kept, so both sides name the same nodes)."""

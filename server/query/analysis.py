@@ -1,23 +1,7 @@
-"""The safety guard: what a query is, and what it may reach — decided before
-any store sees it.
-
-The query's tokens (server/lexer.py) feed a scan that finds:
-
-- the query form (SELECT / CONSTRUCT / DESCRIBE / ASK), or that the text is
-  an update (INSERT, DELETE, LOAD, CLEAR, …): refused, Köprü is read-only;
-- every SERVICE target, with PREFIX declarations resolved: a target must be
-  an absolute IRI on the allowlist. `SERVICE ?var` is refused (the endpoint
-  would be chosen by the data);
-- FROM / FROM NAMED clauses. They only *name* graphs of the store (the
-  embedded Oxigraph never fetches them: an unknown name is an empty graph),
-  so they are allowed; the endpoint needs to know about them to decide
-  which dataset the query runs on.
-
-SPARQL allows \\uXXXX escapes; if the text has any, the scan runs on the raw
-and on the unescaped text, and the query must pass both.
-
-Standard library only; results are cached by query text (the same queries
-come again and again).
+"""The guard: what a query is and what it may reach, decided from its
+tokens before any store sees it — the form (updates are refused), every
+SERVICE target (only allowlisted absolute IRIs) and the FROM clauses.
+See docs/architecture.md, "The query path".
 """
 
 from __future__ import annotations
@@ -56,10 +40,6 @@ class Analysis:
     @property
     def is_update(self) -> bool:
         return self.form == "UPDATE"
-
-    @property
-    def returns_graph(self) -> bool:
-        return self.form in ("CONSTRUCT", "DESCRIBE")
 
 
 def _resolve(tok, prefixes):
@@ -180,7 +160,8 @@ def analyze(text: str) -> Analysis:
     if "\\u" not in text and "\\U" not in text:
         return first
     second = _scan(lexer.unescape_codepoints(text))
-    form = first.form if first.form == second.form else ("UPDATE" if "UPDATE" in (first.form, second.form) else first.form or second.form)
+    forms = (first.form, second.form)
+    form = "UPDATE" if "UPDATE" in forms else first.form or second.form
     return Analysis(
         form=form,
         services=first.services + tuple(s for s in second.services if s not in first.services),
@@ -196,7 +177,7 @@ def check(text: str, allowlist: tuple[str, ...] | frozenset) -> Analysis:
     a = analyze(text)
     if a.is_update:
         raise QueryRefused(READ_ONLY_MESSAGE)
-    for status, iri, written, silent in a.services:
+    for status, iri, written, _silent in a.services:
         allowed = _allowed_text(allowlist)
         if status == "var":
             raise QueryRefused(f"SERVICE {written}: a variable endpoint is not allowed; name "

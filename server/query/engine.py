@@ -50,7 +50,7 @@ class _Budget:
     __slots__ = ("parts", "size", "limit")
 
     def __init__(self, limit: int):
-        self.parts = []
+        self.parts: list[bytes] = []
         self.size = 0
         self.limit = limit
 
@@ -108,7 +108,7 @@ class Engine:
             raise QueryError("engine", f"{type(e).__name__}: {e}") from None
 
     def _run(self, q: str, fmt: Format, dg, ng, limit: int, start: float) -> Answer:
-        kwargs = {}
+        kwargs: dict = {}
         if dg is not None:
             kwargs["default_graph"] = self._graphs(dg)
         if ng is not None:
@@ -116,7 +116,7 @@ class Engine:
         res = self.store.query(q, **kwargs)
         if isinstance(res, ox.QueryBoolean):
             f = fmt if fmt.kind == formats.RESULTS else formats.JSON
-            return Answer("boolean", f, res.serialize(format=f.ox), False, None,
+            return Answer("boolean", f, formats.serialize_results(res, f), False, None,
                           time.monotonic() - start)
         if isinstance(res, ox.QueryTriples):
             f = fmt if fmt.kind == formats.GRAPH else formats.TURTLE
@@ -127,9 +127,7 @@ class Engine:
                 for t in it:
                     counted += 1
                     yield t
-            with_prefixes = f in (formats.TURTLE, formats.RDF_XML)
-            body = ox.serialize(counting(itertools.islice(res, limit)), format=f.ox,
-                                prefixes=PREFIXES if with_prefixes else None)
+            body = formats.serialize(counting(itertools.islice(res, limit)), f, PREFIXES)
             truncated = counted >= limit and next(res, None) is not None
             return Answer("graph", f, body, truncated, counted, time.monotonic() - start)
         # SELECT: native serialization first; if there are too many rows,
@@ -138,7 +136,7 @@ class Engine:
         variables = [v.value for v in res.variables]
         target = _Budget(NATIVE_ANSWER_BYTES)
         try:
-            res.serialize(target, format=f.ox)
+            res.serialize(target, format=f.results)  # type: ignore[arg-type]  # a file-like sink
             body = target.getvalue()
             rows = None
             if len(body) >= limit * R.MIN_ROW_BYTES[f.name] or f in (formats.XML, formats.TSV):
@@ -147,8 +145,9 @@ class Engine:
                 return Answer("results", f, body, False, rows, time.monotonic() - start)
         except _TooBig:
             pass
-        res = self.store.query(q, **kwargs)
-        first = list(itertools.islice(res, limit))
-        more = next(res, None) is not None
+        solutions = self.store.query(q, **kwargs)
+        assert isinstance(solutions, ox.QuerySolutions)
+        first = list(itertools.islice(solutions, limit))
+        more = next(solutions, None) is not None
         body = R.SERIALIZERS[f.name](variables, first, limit, more)
         return Answer("results", f, body, more, len(first), time.monotonic() - start)

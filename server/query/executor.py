@@ -8,8 +8,9 @@ store, each query in a killable query thread) and `RemoteExecutor`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from server.formats import Format
 

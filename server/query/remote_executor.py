@@ -1,25 +1,31 @@
 """The remote store's executor: a query is an HTTP request to the store
 with the same deadline; no thread to kill, the request is what gets
-abandoned. Answers are asked for in formats that stream one row (or one
-triple) per line, so the result limit is applied while reading.
+abandoned. SELECT and ASK answers are asked for as SPARQL JSON or XML and
+parsed as they arrive, graphs as N-Triples (a triple per line), so the
+result limit is applied while reading.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 import time
 from typing import Iterable
 
 import pyoxigraph as ox
 
-from server import formats
-from server.errors import QueryError, StoreUnavailable
+from server import formats, lexer
+from server.errors import (QueryError, QueryRefused, QueryTimeout, StoreUnavailable,
+                           sparql_syntax_message)
 from server.formats import Format
 from server.namespaces import ALL_GRAPHS, PREFIXES
 from server.query import results as R
 from server.query.analysis import analyze
 from server.query.executor import Answer
-from server.stores.http import Endpoints, Reply
-from server.stores.remote import EMPTY_GRAPH, RemoteStore, RemoteTriples, parse_reply
+from server.stores.http import Endpoints, HttpTimeout, Reply, Unreachable
+from server.stores.remote import (EMPTY_GRAPH, RemoteStore, RemoteTriples, accept_for,
+                                  ask_answer, parse_reply, parse_results,
+                                  strip_dataset_clauses)
 
 TSV, SRJ, SRX = (f.media_type for f in (formats.TSV, formats.JSON, formats.XML))
 NT = formats.N_TRIPLES.media_type
@@ -36,8 +42,7 @@ def endpoint_dataset(query: str, default_graphs, named_graphs,
     (default_graphs, named_graphs) are what the endpoint decided: Köprü's
     default, the request's protocol dataset, or (None, None) when the
     query's own FROM / FROM NAMED decide. Every graph is narrowed to
-    Köprü's; the result is never empty on both sides (that would let the
-    store pick its own default dataset)."""
+    Köprü's; neither side is empty (that would let the store pick graphs)."""
     if default_graphs is None and named_graphs is None:
         a = analyze(query)
         if a.has_dataset_clause:
@@ -48,11 +53,54 @@ def endpoint_dataset(query: str, default_graphs, named_graphs,
     else:
         dg = _narrow(default_graphs or (), allowed)
         ng = list(allowed) if named_graphs is None else _narrow(named_graphs, allowed)
-    if not dg and not ng:
-        dg = [EMPTY_GRAPH]
-    elif not dg and default_graphs:            # asked for graphs that are not Köprü's
-        dg = [EMPTY_GRAPH]
-    return dg, ng
+    # Neither side is ever sent empty: a store may fill an absent side with
+    # graphs of its own choosing (Virtuoso: every graph it has).
+    return dg or [EMPTY_GRAPH], ng or [EMPTY_GRAPH]
+
+
+_EMPTY = ox.Store()            # parses queries (never holds data)
+STORE_FUNCTION_SCHEMES = ("bif:", "sql:")      # Virtuoso's built-in and SQL functions
+
+
+def check_portable(query: str) -> None:
+    """Refuse what only the store's own dialect would run: the query must
+    parse as SPARQL 1.1 (pyoxigraph's parser, as with the embedded store,
+    so a syntax error reads the same whatever the store; Virtuoso would
+    take its `define …` pragmas) and may not call a store's built-in
+    functions by IRI (Virtuoso runs `bif:` and `sql:` functions)."""
+    toks = list(lexer.tokens(query))
+    probe = query
+    for tok in toks:
+        if tok.kind == "word" and tok.text.upper() in ("SELECT", "CONSTRUCT", "DESCRIBE"):
+            break
+        if tok.kind == "word" and tok.text.upper() == "ASK":
+            # pyoxigraph evaluates an ASK at once (a SERVICE in it would be
+            # called): parse it as the equivalent SELECT, which is lazy.
+            probe = query[:tok.start] + "SELECT (1 AS ?kopru_ask_probe)" + query[tok.end:]
+            break
+    try:
+        _EMPTY.query(probe)
+    except SyntaxError as e:
+        raise QueryError("syntax", sparql_syntax_message(query, str(e))) from None
+    except Exception:           # noqa: BLE001 — parsed; the rest (a function pyoxigraph
+        pass                    # lacks) is the store's to judge
+    prefixes: dict[str, str] = {}
+    prev: list = []
+    for tok in toks:
+        iri = None
+        if tok.kind == "iri":
+            iri = lexer.unescape_codepoints(tok.text[1:-1])
+            if len(prev) == 2 and prev[0].kind == "word" and prev[0].text.upper() == "PREFIX" \
+                    and prev[1].kind == "pname":
+                prefixes[prev[1].text[:-1]] = iri
+        elif tok.kind == "pname" and not (prev and prev[-1].kind == "word"
+                                          and prev[-1].text.upper() == "PREFIX"):
+            iri = lexer.expand_pname(tok.text, prefixes)
+        if iri and iri.lower().startswith(STORE_FUNCTION_SCHEMES):
+            raise QueryRefused(
+                f"<{iri}> names one of the store's own functions; Köprü passes only "
+                "SPARQL 1.1 to its store.", status=403)
+        prev = (prev + [tok])[-2:]
 
 
 class RemoteExecutor:
@@ -74,7 +122,18 @@ class RemoteExecutor:
         return self.remote_store.cache_key()
 
     def probe(self, timeout: float) -> str | None:
-        return self.remote_store.meta(timeout=timeout).get("hash")
+        """The pushed build's hash, once the store has shown that the
+        version its pointer names is whole (raises StoreUnavailable if not)."""
+        store = self.remote_store
+        meta = store.meta(timeout=timeout)
+        damage = store.damage(meta, timeout=timeout)
+        if damage:
+            raise StoreUnavailable(
+                f"The SPARQL store at {store.endpoints.display} names version "
+                f"{meta.get('version')} as current, but that version is not whole ("
+                + "; ".join(damage) + "). Push the build again (`kopru build --push`) "
+                "to repair it.", status=503)
+        return meta.get("hash")
 
     def store(self) -> RemoteStore:
         return self.remote_store
@@ -88,42 +147,37 @@ class RemoteExecutor:
     def run(self, query: str, fmt: Format, default_graphs: Iterable[str] | None = None,
             named_graphs: Iterable[str] | None = None, *, timeout: float | None = None,
             limit: int | None = None) -> Answer:
-        got: list[Reply] = []
+        check_portable(query)
         try:
             try:
-                return self._run(query, fmt, default_graphs, named_graphs, timeout, limit, got)
-            except (SyntaxError, ValueError) as e:
-                # A store that fails half-way through an answer it has begun
-                # with 200 (Oxigraph streams) leaves it broken: say so.
-                raise self.remote_store.broken(got[0] if got else None, e, query) from None
+                return self._run(query, fmt, default_graphs, named_graphs, timeout, limit)
+            except QueryError as e:
+                if e.category != "syntax":
+                    raise
+                raise self._refused(query, e) from None
         except StoreUnavailable as e:
             if e.status == 502 and analyze(query).services:
                 # the store's own SERVICE call failed: the endpoint says so
                 raise QueryError("io", e.message) from None
             raise
 
-    def _run(self, query, fmt: Format, default_graphs, named_graphs, timeout, limit,
-             got) -> Answer:
+    def _refused(self, query: str, error: QueryError) -> Exception:
+        """The store's 400 for a query Köprü has parsed as SPARQL 1.1: the
+        store's failing (Virtuoso's compiler has gaps), so a 502 in its words."""
+        return StoreUnavailable(
+            f"The SPARQL store at {self.remote_store.endpoints.display} refused this query, "
+            f"which is valid SPARQL 1.1: {error.message}", status=502)
+
+    def _run(self, query, fmt: Format, default_graphs, named_graphs, timeout, limit) -> Answer:
         timeout = self.timeout if timeout is None else timeout
         limit = self.result_limit if limit is None else limit
         start = time.monotonic()
         dg, ng = endpoint_dataset(query, default_graphs, named_graphs)
         form = analyze(query).form
+        query = strip_dataset_clauses(query)         # dg, ng carry them
         graph_fmt = fmt if fmt.kind == formats.GRAPH else formats.TURTLE
         result_fmt = fmt if fmt.kind == formats.RESULTS else formats.JSON
-        cap = None
-        if form == "SELECT":
-            accept, cap = f"{TSV}, {SRJ};q=0.9, {SRX};q=0.8", limit + 1
-        elif form in ("CONSTRUCT", "DESCRIBE"):
-            accept, cap = f"{NT}, text/turtle;q=0.8", limit
-        elif form == "ASK":
-            ask = result_fmt.media_type if result_fmt in (formats.JSON, formats.XML) else SRJ
-            accept = f"{ask}, {SRJ};q=0.9"
-        else:
-            accept = f"{TSV}, {SRJ};q=0.9, {NT};q=0.8"
-        reply = self.remote_store.post_query(query, dg, ng, accept, timeout=timeout, cap=cap)
-        got.append(reply)
-        ctype = reply.content_type
+        store = self.remote_store
 
         def answer(kind, f, body, truncated, rows):
             return Answer(kind, f, body, truncated, rows, time.monotonic() - start)
@@ -134,30 +188,88 @@ class RemoteExecutor:
                                 prefixes=PREFIXES if with_prefixes else None)
             return answer("graph", graph_fmt, body, truncated, len(triples))
 
-        def rows(variables, solutions, truncated):
-            body = R.SERIALIZERS[result_fmt.name](variables, solutions, limit, truncated)
-            return answer("results", result_fmt, body, truncated, len(solutions))
+        if form in ("CONSTRUCT", "DESCRIBE", None):
+            # N-Triples has one triple per line: the limit is applied while reading.
+            cap = limit if form else None
+            reply = store.post_query(query, dg, ng, accept_for(form), timeout=timeout, cap=cap)
+            try:
+                if reply.content_type == NT and cap is not None:
+                    triples = [q.triple for q in ox.parse(reply.body, ox.RdfFormat.N_TRIPLES)]
+                    return graph(triples, reply.truncated)
+                res = parse_reply(reply)
+            except (SyntaxError, ValueError) as e:
+                raise store.broken(reply, e, query) from None
+            if isinstance(res, RemoteTriples):
+                return graph(res[:limit], len(res) > limit)
+            if isinstance(res, ox.QueryBoolean):
+                return answer("boolean", result_fmt, res.serialize(format=result_fmt.ox),
+                              False, None)
+            solutions = list(res)
+            return self._rows(answer, result_fmt, [v.value for v in res.variables],
+                              solutions[:limit], len(solutions) > limit, limit)
 
-        if ctype == NT and cap is not None:            # CONSTRUCT / DESCRIBE
-            return graph([q.triple for q in ox.parse(reply.body, ox.RdfFormat.N_TRIPLES)],
-                         reply.truncated)
-        if ctype == TSV and cap is not None:           # SELECT, one row per line
-            res = ox.parse_query_results(reply.body, ox.QueryResultsFormat.TSV)
-            if result_fmt is formats.TSV:              # passed through, once checked whole
-                return answer("results", result_fmt, reply.body, reply.truncated,
-                              sum(1 for _ in res))
-            if not reply.truncated:
-                n = max(reply.body.count(b"\n") - 1, 0)
-                return answer("results", result_fmt, res.serialize(format=result_fmt.ox),
-                              False, n)
-            return rows([v.value for v in res.variables], list(res), True)
+        # SELECT and ASK: SPARQL JSON (or XML), parsed as it arrives; a SELECT
+        # answer is read up to one row past the limit, then abandoned.
+        stream = store.open_query(query, dg, ng, accept_for(form), timeout=timeout)
+        seen = Recording(stream)
+        try:
+            res = parse_results(seen)
+            if form == "ASK":
+                res = ask_answer(res)
+                return answer("boolean", result_fmt, res.serialize(format=result_fmt.ox),
+                              False, None)
+            solutions = list(itertools.islice(res, limit + 1))
+            truncated = len(solutions) > limit
+            if not truncated:
+                while seen.read(1 << 16):       # the document's closing bytes
+                    pass
+                # the whole answer is in hand: pyoxigraph's own serializer
+                whole = ox.parse_query_results(seen.data(), seen.format)
+                return answer("results", result_fmt, whole.serialize(format=result_fmt.ox),
+                              False, len(solutions))
+            return self._rows(answer, result_fmt, [v.value for v in res.variables],
+                              solutions[:limit], True, limit)
+        except (SyntaxError, ValueError) as e:
+            # A store that fails half-way through an answer it has begun
+            # with 200 (Oxigraph streams) leaves it broken: say so.
+            raise store.broken(Reply(200, "OK", stream.content_type, seen.data()), e,
+                               query) from None
+        except HttpTimeout:
+            raise QueryTimeout(timeout) from None
+        except Unreachable as e:
+            raise store.unavailable(str(e)) from None
+        finally:
+            stream.close()
 
-        # Anything else (ASK, a form the guard could not tell, a store that
-        # answered in another format): parse it whole, then write it out.
-        res = parse_reply(reply)
-        if isinstance(res, RemoteTriples):
-            return graph(res[:limit], len(res) > limit)
-        if isinstance(res, ox.QueryBoolean):
-            return answer("boolean", result_fmt, res.serialize(format=result_fmt.ox), False, None)
-        solutions = list(res)
-        return rows([v.value for v in res.variables], solutions[:limit], len(solutions) > limit)
+    @staticmethod
+    def _rows(answer, result_fmt, variables, solutions, truncated, limit) -> Answer:
+        body = R.SERIALIZERS[result_fmt.name](variables, solutions, limit, truncated)
+        return answer("results", result_fmt, body, truncated, len(solutions))
+
+
+class Recording(io.RawIOBase):
+    """A stream that keeps what was read from it (an answer within the
+    result limit is parsed twice: rows counted, then serialized natively)."""
+
+    def __init__(self, raw) -> None:
+        super().__init__()
+        self.raw = raw
+        self.content_type = raw.content_type
+        self.format = {SRX: ox.QueryResultsFormat.XML, "application/xml": ox.QueryResultsFormat.XML,
+                       TSV: ox.QueryResultsFormat.TSV}.get(raw.content_type,
+                                                           ox.QueryResultsFormat.JSON)
+        self.chunks: list[bytes] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        if not data:
+            return 0
+        self.chunks.append(data)
+        buffer[:len(data)] = data
+        return len(data)
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)

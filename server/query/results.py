@@ -1,17 +1,6 @@
-"""SPARQL result serializers for truncated SELECT answers.
-
-The executor's child serializes answers with pyoxigraph's own (fast, native)
-serializers. When an answer has more rows than the result limit, it keeps the
-first `limit` rows and writes them with these functions instead, because
-pyoxigraph cannot serialize a partial solution sequence. They follow the W3C
-formats exactly; the JSON one adds one extra top-level member,
-
-    "kopru": {"truncated": true, "limit": 10000}
-
-which SPARQL JSON parsers ignore. (Every format also gets the response header
-`X-Kopru-Truncated: true`.)
-
-Terms are pyoxigraph terms (NamedNode, BlankNode, Literal, Triple).
+"""SPARQL result serializers for truncated SELECT answers: the first
+`limit` rows in the W3C formats (pyoxigraph cannot serialize part of a
+solution sequence). Terms are pyoxigraph terms.
 """
 
 from __future__ import annotations
@@ -22,8 +11,6 @@ import json
 from xml.sax.saxutils import escape, quoteattr
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-RDF_DIR_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#dirLangString"
 
 
 def _kind(term) -> str:

@@ -17,7 +17,7 @@ import os
 import queue
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from server.errors import EngineUnavailable, QueryTimeout
 from server.formats import Format

@@ -1,7 +1,11 @@
 """/healthz: whether the store answers, for load balancers and containers.
 
-    200 {"status": "ok", "store": "embedded"|"remote", "triples": 5620, "build": "bf29d0c9a0c70873"}
+    200 {"status": "ok", "store": "embedded"|"remote", "triples": 5725, "dataset": 4993,
+         "shapes": 732, "build": "bf29d0c9a0c70873"}
     503 {"status": "unavailable", "store": …, "triples": null, "error": "…"}
+
+`triples` is everything the store holds: the dataset (asserted + ontology
++ entailed, the SPARQL default graph) and the shapes graph, each also given.
 
 Every call asks the store something through the path user queries take,
 with a short deadline; the triple count is worked out once per build.
@@ -14,12 +18,12 @@ import json
 from flask import Blueprint, Response, current_app
 
 from server import formats
-from server.namespaces import ALL_GRAPHS
+from server.namespaces import ALL_GRAPHS, DEFAULT_GRAPHS, GRAPH_SHAPES
 
 bp = Blueprint("health", __name__)
 
 HEALTH_TIMEOUT = 5.0
-_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+_COUNT = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
 def _reply(status: int, doc: dict) -> Response:
@@ -36,21 +40,27 @@ def healthz():
     try:
         build = executor.probe(timeout)
 
-        def count() -> int:
+        def count() -> dict[str, int]:
             answer = executor.run(_COUNT, formats.TSV, ["urn:x-kopru:empty"], list(ALL_GRAPHS),
                                   timeout=timeout)
-            return _tsv_int(answer.body)
+            return _tsv_counts(answer.body)
 
-        triples = current_app.extensions["kopru.cache"].value("health:triples", count)
+        counts = current_app.extensions["kopru.cache"].value("health:triples", count)
     except Exception as e:                       # noqa: BLE001 — any failure is "unavailable"
         message = getattr(e, "message", None) or str(e) or type(e).__name__
         return _reply(503, {"status": "unavailable", "store": kind, "triples": None,
                             "error": message})
-    return _reply(200, {"status": "ok", "store": kind, "triples": triples,
+    return _reply(200, {"status": "ok", "store": kind, "triples": sum(counts.values()),
+                        "dataset": sum(counts.get(g, 0) for g in DEFAULT_GRAPHS),
+                        "shapes": counts.get(GRAPH_SHAPES, 0),
                         "build": (build or "")[:16] or None})
 
 
-def _tsv_int(body: bytes) -> int:
-    lines = body.decode().splitlines()
-    value = lines[1] if len(lines) > 1 else "0"
-    return int(value.split("^^")[0].strip('"'))
+def _tsv_counts(body: bytes) -> dict[str, int]:
+    """Graph IRI → triples, from a TSV answer of ?g ?n."""
+    counts = {}
+    for row in body.decode().splitlines()[1:]:
+        g, _, n = row.partition("\t")
+        if g.startswith("<") and n:
+            counts[g[1:-1]] = int(n.split("^^")[0].strip('"'))
+    return counts

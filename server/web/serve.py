@@ -2,12 +2,15 @@
 once the store is built. Every worker is a sync worker whose queries run in
 its own query thread (server/query/thread_executor.py); `--dev` is the same
 server with one worker that reloads on code changes. SIGTERM stops it
-gracefully, SIGINT at once.
+gracefully, SIGINT at once. The site's URL is logged once gunicorn listens;
+a port already in use is one line and exit 1 (`check_port`).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import sys
 
 from server.config import Config
@@ -15,33 +18,75 @@ from server.config import Config
 LOG_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"
 
 
-def setup_logging() -> None:
+def setup_logging(level: str = "info") -> None:
     logger = logging.getLogger("kopru")
     if not any(getattr(h, "_kopru", False) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter(LOG_FORMAT, "%Y-%m-%d %H:%M:%S %z"))
         handler._kopru = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    logger.setLevel(level.upper())
     logger.propagate = False
+
+
+class PortInUse(Exception):
+    pass
+
+
+def check_port(config: Config) -> None:
+    """Raise PortInUse when something already listens on the address
+    `kopru serve` would take (checked before anything is built or said)."""
+    try:
+        infos = socket.getaddrinfo(config.host, config.port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return                       # gunicorn names a bad host itself
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)    # as gunicorn binds
+        try:
+            s.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise PortInUse(f"port {config.port} is in use: pass --port "
+                                f"(make serve PORT=…), or stop what is listening on "
+                                f"{_bind(config.host, config.port)}") from None
+            raise
+
+
+def site_url(host: str, port: int) -> str:
+    """The URL a person opens: a wildcard address is reached on loopback."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://{_bind(shown, port)}/"
 
 
 def run(config: Config) -> int:
     """Serve until stopped. Returns the process exit status."""
-    setup_logging()
+    setup_logging(config.log_level)
     log = logging.getLogger("kopru.serve")
+    try:
+        check_port(config)
+    except PortInUse as e:
+        print(f"kopru: error: {e}", file=sys.stderr)
+        return 1
     if config.remote:
         _check_remote(config, log)
     elif not config.resolved_store_path.exists():
         log.warning("no store at %s yet: queries answer 503 until `kopru build` has run",
                     config.resolved_store_path)
+    return _run_gunicorn(config)
+
+
+def _say_ready(config: Config) -> None:
+    """Logged once gunicorn listens: where the site is, and how it runs."""
     allow = ", ".join(config.service_allowlist) or "off"
     how = "development: 1 worker, reloads on code changes" if config.dev \
         else f"{config.workers} workers"
-    log.info("Köprü SPARQL endpoint at http://%s/sparql (%s; query timeout %g s; "
-             "result limit %d; SERVICE allowlist: %s)", _bind(config.host, config.port), how,
-             config.query_timeout, config.result_limit, allow)
-    return _run_gunicorn(config)
+    url = site_url(config.host, config.port)
+    anywhere = " (listening on every interface)" if config.host in ("0.0.0.0", "::", "") else ""
+    logging.getLogger("kopru.serve").info(
+        "Köprü is serving %s%s: pages at %s, SPARQL endpoint at %ssparql (%s; query timeout "
+        "%g s; result limit %d; SERVICE allowlist: %s). Ctrl-C stops it.", url, anywhere, url,
+        url, how, config.query_timeout, config.result_limit, allow)
 
 
 def _check_remote(config: Config, log) -> None:
@@ -104,9 +149,10 @@ def _run_gunicorn(config: Config) -> int:
                 "limit_request_line": 0 if request_line > 8190 else request_line,
                 "accesslog": None,
                 "errorlog": "-",
-                "loglevel": "info",
+                "loglevel": config.log_level,
                 "proc_name": "kopru",
                 "post_worker_init": _post_worker_init,
+                "when_ready": lambda server: _say_ready(config),
                 "worker_exit": _worker_exit,
                 # Load the app once in the arbiter: a broken app fails at start,
                 # with one clear error, and a worker that ends after a timeout

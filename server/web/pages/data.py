@@ -125,16 +125,18 @@ def _incoming_links(iri: str) -> tuple:
     pages are cut from it in Python."""
     def make():
         e = _iri(iri)
+        # ?a is bound when the link is asserted (an OPTIONAL rather than
+        # BIND(EXISTS …), which Virtuoso answers as 1/0 instead of a boolean).
         rows = _q(f"""
 SELECT ?s ?p ?a WHERE {{
   ?s ?p {e} . FILTER(isIRI(?s))
   FILTER NOT EXISTS {{ ?q owl:inverseOf ?p . GRAPH {A} {{ {e} ?q ?s }} }}
-  BIND(EXISTS {{ GRAPH {A} {{ ?s ?p {e} }} }} AS ?a)
+  OPTIONAL {{ GRAPH ?a {{ ?s ?p {e} }} }}
 }}""", named_graphs=[ns.GRAPH_ASSERTED])
         seen: dict = {}
         for r in rows:
             key = (r["s"], r["p"])
-            seen[key] = seen.get(key, False) or r["a"].value == "true"
+            seen[key] = seen.get(key, False) or r["a"] is not None
         return tuple(sorted(((s, p, a) for (s, p), a in seen.items()),
                             key=lambda t: (t[0].value, t[1].value)))
     return _per_iri("incoming", iri, make)
@@ -246,7 +248,7 @@ SELECT ?t ?k ?v WHERE {{
     UNION {{ ?t owl:inverseOf ?v BIND("inverse" AS ?k) }}
     UNION {{ ?t rdfs:domain ?v BIND("domain" AS ?k) }}
     UNION {{ ?t rdfs:range ?v BIND("range" AS ?k) }}
-    UNION {{ ?t rdfs:subClassOf ?v FILTER(isIRI(?v)) BIND("super" AS ?k) }}
+    UNION {{ ?t rdfs:subClassOf ?v BIND("super" AS ?k) }}
     UNION {{ ?t rdfs:subPropertyOf ?v BIND("superprop" AS ?k) }}
     UNION {{ ?t a ?v BIND("kind" AS ?k) }}
     UNION {{ ?t skos:inScheme ?v BIND("scheme" AS ?k) }}
@@ -254,7 +256,8 @@ SELECT ?t ?k ?v WHERE {{
 }}""", named_graphs=[ns.GRAPH_ONTOLOGY])
     for r in rows:
         t, k, v = r["t"], r["k"].value, r["v"]
-        if not isinstance(t, ox.NamedNode):
+        # (filtered here: a FILTER inside a UNION branch breaks Virtuoso's compiler)
+        if not isinstance(t, ox.NamedNode) or (k == "super" and not isinstance(v, ox.NamedNode)):
             continue
         val = (v.value, v.language or "") \
             if isinstance(v, ox.Literal) and k in ("label", "comment", "inverse_label") else v.value
@@ -334,11 +337,15 @@ def triple_counts() -> dict[str, int]:
 
 def instances(class_iri: str, offset: int, limit: int) -> list:
     """Instances of a class, ordered by English label, one page."""
+    # Grouped in a subquery and ordered outside it: ordering a grouped query
+    # by an aggregate's alias is refused by Virtuoso.
     rows = _q(f"""
-SELECT DISTINCT ?s (SAMPLE(?l) AS ?label) WHERE {{
-  ?s a {_iri(class_iri)} . FILTER(isIRI(?s))
-  OPTIONAL {{ ?s rdfs:label ?l FILTER(langMatches(lang(?l), "en")) }}
-}} GROUP BY ?s ORDER BY LCASE(STR(?label)) ?s LIMIT {int(limit)} OFFSET {int(offset)}""")
+SELECT ?s ?label WHERE {{
+  {{ SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{
+      ?s a {_iri(class_iri)} . FILTER(isIRI(?s))
+      OPTIONAL {{ ?s rdfs:label ?l FILTER(langMatches(lang(?l), "en")) }}
+    }} GROUP BY ?s }}
+}} ORDER BY LCASE(STR(?label)) ?s LIMIT {int(limit)} OFFSET {int(offset)}""")
     return [r["s"].value for r in rows]
 
 

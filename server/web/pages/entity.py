@@ -11,6 +11,7 @@ drops every cache), so a page is worked out and rendered once.
 from __future__ import annotations
 
 import urllib.parse
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -247,11 +248,12 @@ def build(iri: str, langs: list[str], page: int) -> dict:
                 alt.append(pair)
     best = pick(names_pairs, langs)
     title, title_lang = best if best else (render.local_name(iri), "")
-    names = [{"text": v, "lang": l, "language": language_name(l)}
-             for v, l in sorted(names_pairs + alt, key=lambda x: (_lang_rank(x[1], langs), x[1], x[0]))]
+    names = [{"text": text, "lang": lang, "language": language_name(lang)}
+             for text, lang in sorted(names_pairs + alt,
+                                      key=lambda x: (_lang_rank(x[1], langs), x[1], x[0]))]
 
-    types = []
     type_iris = []
+    types: list[dict[str, Any]] = []
     for p, o, asserted in out_rows:
         if p.value == ns.RDF + "type" and isinstance(o, ox.NamedNode):
             type_iris.append(o.value)
@@ -338,7 +340,8 @@ def build(iri: str, langs: list[str], page: int) -> dict:
         v = node_view(s.value, info, meta, langs)
         v["inferred"] = inferred
         v["wordings"] = sorted({render.inverse_label(p, meta, langs) for p in shown}, key=data.fold)
-        v["also"] = sorted({render.inverse_label(p, meta, langs) for p in also} - set(v["wordings"]), key=data.fold)
+        v["also"] = sorted({render.inverse_label(p, meta, langs) for p in also} - set(v["wordings"]),
+                           key=data.fold)
         incoming_rows.append(v)
 
     links_out.sort(key=lambda b: b["name"])

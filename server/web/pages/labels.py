@@ -332,7 +332,9 @@ _SWITCH_KEEPS = {"pages.entity_resource": ("in",), "pages.search": ("q",),
                  "pages.browse": ("page",), "pages.network_page": ("inferred",)}
 
 
-def _ui_context() -> dict:
+def ui_context() -> dict:
+    """What every page template gets: `_` (the UI's wording), the UI language,
+    the language switch, `num` (numbers in the reader's language)."""
     if not has_request_context():
         return {"_": ui_text, "ui_lang": "en", "ui_switch": [], "num": number}
     lang = ui_language(preferred_languages())
@@ -343,14 +345,3 @@ def _ui_context() -> dict:
               for code in UI_LANGUAGES]
     return {"_": functools.partial(ui_text, lang=lang), "ui_lang": lang, "ui_switch": switch,
             "num": functools.partial(number, lang=lang)}
-
-
-def _register() -> None:
-    # server/pages/__init__.py defines `bp` before importing the modules
-    # that import this one, so it is there to register on.
-    from server.web.pages import bp
-
-    bp.app_context_processor(_ui_context)
-
-
-_register()

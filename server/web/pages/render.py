@@ -11,8 +11,6 @@ from decimal import Decimal, InvalidOperation
 from server import namespaces as ns
 from server.web.pages.labels import pick, translate
 
-# Bases published under https://w3id.org/kopru/ and served here (Pubby-style).
-LOCAL_BASES = (ns.ID, ns.BASE + "source/", ns.BASE + "ontology", ns.BASE + "shapes")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 200
 
@@ -73,7 +71,8 @@ def money(value: str, currency: str, lang: str = "en") -> str:
     except (InvalidOperation, TypeError):
         return f"{cur} {value}".strip()
     words = _SCALE_WORDS.get(lang, _SCALE_WORDS["en"])
-    for size, word in zip((Decimal(10) ** 12, Decimal(10) ** 9, Decimal(10) ** 6), words):
+    for size, word in zip((Decimal(10) ** 12, Decimal(10) ** 9, Decimal(10) ** 6), words,
+                          strict=True):
         if abs(d) >= size:
             amount = f"{_trim(d / size)} {word}"
             break
@@ -81,7 +80,7 @@ def money(value: str, currency: str, lang: str = "en") -> str:
         amount = _group(d)
     if lang == "tr":
         # Turkish writes 919,5 and 1.250.000, and the currency after the amount.
-        amount = amount.translate(str.maketrans({",": ".", ".": ","}))
+        amount = amount.translate(str.maketrans(",.", ".,"))
         return f"{amount} {cur}".strip()
     return f"{cur} {amount}".strip()
 

@@ -1,15 +1,6 @@
-"""Dereferenceable IRIs: /id/<slug>, /source/article, /ontology.
-
-Entity IRIs name things (Albania, an agreement), not documents, so
-/id/<slug> answers 303 See Other to the document that describes the thing
-in the format the client prefers (W3C "Cool URIs for the Semantic Web",
-§4.3, 303 URIs forwarding to different documents). Each document has its
-own stable URL (/id/albania.ttl …), answered 200 directly.
-
-/source/article and /ontology name documents (their terms and sentences are
-hash IRIs: #S21, #Country), so they are negotiated in place (Cool URIs
-§4.2): 200 with `Vary: Accept`, `Content-Location` naming the chosen
-document and `Link: rel=alternate` for the others.
+"""Dereferenceable IRIs: /id/<slug> (303 to a document), /source/article
+and /ontology (negotiated in place), and the JSON-LD context they use
+(/context.jsonld). See docs/architecture.md, "Pages".
 """
 
 from __future__ import annotations
@@ -17,15 +8,24 @@ from __future__ import annotations
 from flask import Response, abort, redirect, render_template, request
 
 from server import namespaces as ns
-from server.web.pages import bp, data, entity, formats, ontology_docs, render
+from server.web.pages import data, entity, formats, jsonld, ontology_docs, render
+from server.web.pages.blueprint import bp
 from server.web.pages.labels import preferred_languages
 
-def alternates_header(base: str, current: str | None = None) -> str:
-    return ", ".join(f'<{base}.{f.ext}>; rel="alternate"; type="{f.media_type}"'
-                     for f in formats.FORMATS.values() if f.ext != current)
+
+def link_header(base: str, current: str, about: str | None = None) -> str:
+    """One Link header, its links comma-joined. It names one alternate: the
+    JSON-LD document from the page (JSON-LD 1.1's way to find it), the page
+    from the data. JSON-LD loaders (pyld) take `alternate` to be a single
+    link; the page lists every format in its <head>."""
+    other = formats.FORMATS["jsonld" if current == "html" else "html"]
+    links = [f'<{base}.{other.ext}>; rel="alternate"; type="{other.media_type}"']
+    if about:
+        links.append(f'<{about}>; rel="about"')
+    return ", ".join(links)
 
 
-def not_found(fmt: formats.Format | None, what: str, status: int = 404) -> Response:
+def not_found(fmt: formats.Representation | None, what: str, status: int = 404) -> Response:
     fmt = fmt or formats.HTML
     if fmt is formats.HTML:
         body = render_template("error.html", status=status, title="Not found", message=what)
@@ -41,11 +41,24 @@ def not_acceptable() -> Response:
                     content_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
 
 
-def _rdf_response(triples, fmt: formats.Format, headers: dict) -> Response:
-    body = formats.serialize(triples, fmt)
-    resp = Response(body, content_type=fmt.content_type)
+def _rdf_response(triples, fmt: formats.Representation, headers: dict) -> Response:
+    """An RDF document; JSON-LD compacted unless the expanded profile is asked for."""
+    expanded = fmt.ext == "jsonld" and formats.wants_expanded(request.headers.get("Accept"))
+    body = formats.serialize(triples, fmt, context_url=context_url(), expanded=expanded)
+    resp = Response(body, content_type=formats.content_type(fmt, expanded))
     resp.headers.update(headers)
+    if fmt.ext == "jsonld":
+        resp.vary.add("Accept")           # the profile asked for
     return resp
+
+
+def context_url() -> str:
+    return request.host_url.rstrip("/") + jsonld.CONTEXT_PATH
+
+
+@bp.route(jsonld.CONTEXT_PATH)
+def jsonld_context():
+    return Response(jsonld.context_document(), content_type=jsonld.JSONLD)
 
 
 # --- entities -----------------------------------------------------------------
@@ -72,7 +85,7 @@ def entity_resource(name: str):
         resp.headers["Vary"] = "Accept"
         return resp
     base = f"/id/{stem}"
-    headers = {"Link": alternates_header(base, fmt.ext) + f', <{iri}>; rel="about"'}
+    headers = {"Link": link_header(base, fmt.ext, iri)}
     if fmt is formats.HTML:
         return entity_page(iri, headers)
     return _rdf_response(data.describe(iri), fmt, headers)
@@ -104,7 +117,7 @@ def _document(name: str, base: str, html, triples) -> Response:
         fmt = formats.choose(request.headers.get("Accept"))
         if fmt is None:
             return not_acceptable()
-    headers = {"Link": alternates_header(base, fmt.ext)}
+    headers = {"Link": link_header(base, fmt.ext)}
     if not explicit:
         headers["Vary"] = "Accept"
         headers["Content-Location"] = f"{base}.{fmt.ext}"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, jsonify, render_template, request
 
 from server import namespaces as ns
-from server.web.pages import bp, data, entity, render
+from server.web.pages import data, entity, render
+from server.web.pages.blueprint import bp
 from server.web.pages.labels import language_name, pick, preferred_languages
 
 BROWSE_PAGE = 50
@@ -19,8 +22,9 @@ ENTRY_POINTS = [
 def _class_rows(langs):
     meta = data.ontology_meta()
     counts = data.class_counts()
-    rows = [{"iri": c, "slug": c[len(ns.KOP):], "text": render.term_label(c, meta, langs),
-             "n": n} for c, n in counts.items() if c.startswith(ns.KOP) and c in meta]
+    rows: list[dict[str, Any]] = [
+        {"iri": c, "slug": c[len(ns.KOP):], "text": render.term_label(c, meta, langs), "n": n}
+        for c, n in counts.items() if c.startswith(ns.KOP) and c in meta]
     rows.sort(key=lambda r: (-r["n"], r["text"].lower()))
     return rows
 

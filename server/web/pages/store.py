@@ -4,8 +4,9 @@ small, trusted queries, and the caches that last as long as its build."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import current_app
 

@@ -1,16 +1,6 @@
 """Server-side SVG for the views: timeline, trade chart, network, map.
-
-Every drawing is built from `el()`, which escapes every attribute value and
-every text child (markupsafe), so a label such as `<script>…</script> & Co`
-comes out as text. Tag and attribute names are constants in this module;
-nothing from the graph is ever written without going through `escape`.
-Links are kept only when they point at this server ("/…") or at http(s).
-
-The drawings take plain data (labels already chosen in the reader's
-language, hrefs already mapped onto this server) and lay it out
-deterministically: the same graph gives the same picture, byte for byte.
-Each SVG carries its own small stylesheet (scoped by the `kv` class), so it
-reads the same inline in a page and as a standalone .svg file.
+Every drawing is built from `el()`, which escapes every value; links are
+kept only when they point at this server or at http(s).
 """
 
 from __future__ import annotations
@@ -209,7 +199,7 @@ def timeline(dated: list[dict], lanes: list[dict], first: int, last: int) -> Mar
     parts.append(group(*dots, class_="kv-dots"))
 
     # One row per fact, grouped by year.
-    y = axis_y + 58
+    y: float = axis_y + 58
     parts.append(text(left - 40, y, "Dated (by the year the graph gives)", class_="bold"))
     y += 8
     rows = []
@@ -240,7 +230,7 @@ def timeline(dated: list[dict], lanes: list[dict], first: int, last: int) -> Mar
         y += 40
         top = y
         items = lane["items"]
-        height = 58 + 24 * len(items)
+        height = 58.0 + 24 * len(items)
         body = [el("rect", {"class": "lane", "x": left - 50, "y": top - 22, "width": right - left + 60,
                             "height": float(height), "rx": 6.0}),
                 text(left - 40, top, lane["title"], class_="bold"),
@@ -296,7 +286,7 @@ def bar_chart(groups: list[dict], fmt) -> Markup:
         ticks = nice_ticks(top)
         scale_max = ticks[-1] or 1.0
 
-        def x_of(v: float) -> float:
+        def x_of(v: float, scale_max: float = scale_max) -> float:
             return left + v / scale_max * (right - left)
 
         y += 20
@@ -397,7 +387,7 @@ def network(center: dict, nodes: list[dict], more: int = 0) -> Markup:
     ]
     parts.append(group(*leg, class_="legend"))
     edges, dots = [], []
-    for node, (x, y, anchor) in zip(nodes, positions):
+    for node, (x, y, anchor) in zip(nodes, positions, strict=False):
         cls = {"out": "edge-out", "in": "edge-in"}.get(node["direction"], "edge-both")
         if node.get("inferred"):
             cls += " inferred"
@@ -557,8 +547,8 @@ def region_map(frame: dict, countries: list[dict], places: list[dict], routes: l
         _, y = p.xy(p.east, lat)
         x = p.left + p.width - 6 if o["side"] == "east" else p.left + 6
         arrow = "→" if o["side"] == "east" else "←"
-        label = f"{o['label']} {arrow}" if o["side"] == "east" else f"{arrow} {o['label']}"
-        off.append(link(o["href"], text(x, y, label, text_anchor="end" if o["side"] == "east" else "start",
+        words = f"{o['label']} {arrow}" if o["side"] == "east" else f"{arrow} {o['label']}"
+        off.append(link(o["href"], text(x, y, words, text_anchor="end" if o["side"] == "east" else "start",
                                         class_="bold"),
                         title=f"{o['label']}: outside this frame, to the {o['side']}"))
     parts.append(group(*off, class_="kv-offmap"))

@@ -1,20 +1,5 @@
-"""Views people would rather look at than read, all server-rendered SVG
-(no CDN, no tile server, no JavaScript):
-
-    /timeline, /timeline.svg            agreements and events by year; times with no
-                                        calendar position in their own lane
-    /trade, /trade.svg                  the trade flows with a value, as bars
-    /id/<slug>/network[.svg]            the entity's neighbourhood, one hop both ways
-                                        (asserted links; ?inferred=1 adds entailed ones)
-    /map, /map.svg                      places with coordinates and the projects in them
-                                        or in their countries, over a schematic frame
-                                        (server/static/region-outline.json)
-
-Each page is HTML with the SVG inline plus the same facts as a table or
-list; the .svg URLs give the drawing alone (image/svg+xml). Labels are in
-the reader's language (labels.preferred_languages). The SVG is drawn in
-svg.py, which escapes every value. Drawings are cached per store and
-language, like the entity pages.
+"""The views, as server-rendered SVG beside a table of the same facts:
+/timeline, /trade, /map and /id/<slug>/network (each also as .svg).
 """
 
 from __future__ import annotations
@@ -27,7 +12,8 @@ from flask import Response, render_template, request
 from markupsafe import Markup
 
 from server import namespaces as ns
-from server.web.pages import bp, data, entity, render, svg
+from server.web.pages import data, entity, render, svg
+from server.web.pages.blueprint import bp
 from server.web.pages.labels import pick, preferred_languages
 
 KOP = ns.KOP
@@ -115,7 +101,8 @@ def timeline_model(langs: list[str]) -> dict:
     meta = data.ontology_meta()
     iris = [f for f, _, _, _ in facts] + [t for _, _, t, _ in facts] + [f for f, _, _ in vague]
     info = data.node_info(iris)
-    dated, lanes = [], {}
+    dated: list[dict] = []
+    lanes: dict[str, dict] = {}
     for f, prop, t, year in facts:
         item = _view(f, info, meta, langs)
         item["prop"] = render.term_label(prop, meta, langs)
@@ -130,7 +117,7 @@ def timeline_model(langs: list[str]) -> dict:
             lane["items"].append(item)
     dated.sort(key=lambda d: (d["year"], d["label"].lower(), d["iri"]))
     lane_list = []
-    for t, lane in sorted(lanes.items(), key=lambda kv: kv[1]["time_label"].lower()):
+    for lane in sorted(lanes.values(), key=lambda lane: lane["time_label"].lower()):
         label = lane["time_label"]
         lane["title"] = "Undated: " + (label[:1].lower() + label[1:] if label else "no position")
         lane["note"] = ("No calendar year is known for this time: it lies before the article's "
@@ -331,7 +318,8 @@ def map_model(langs: list[str]) -> dict:
         return bool((info.get(i) or {}).get("label") or (info.get(i) or {}).get("type"))
 
     west, east, south, north = frame["west"], frame["east"], frame["south"], frame["north"]
-    places, outside = [], []
+    places: list[dict] = []
+    outside: list[dict] = []
     for node, (lon, lat, coords) in sorted(pts.items()):
         v = _view(node, info, meta, langs)
         item = {**v, "lon": lon, "lat": lat, "coords": coords}
@@ -358,7 +346,8 @@ def map_model(langs: list[str]) -> dict:
     for f, pl in projects:
         by_project.setdefault(f, []).append(pl)
     anchored: dict[str, list] = {}     # anchor key → [(project, lon, lat)]
-    keyed, unplaced = [], []
+    keyed: list[dict] = []
+    unplaced: list[dict] = []
     project_views = {f: _view(f, info, meta, langs) for f in set(by_project) | set(route_facts)}
     for f in sorted(set(by_project) | set(route_facts), key=lambda f: (project_views[f]["label"].lower(), f)):
         v = project_views[f]

@@ -28,8 +28,8 @@ def turtle(endpoint: str, counts: dict[str, int] | None, config) -> str:
     counts = counts or {}
     fmts = " ,\n        ".join(
         f"<{f.iri}>" for f in (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS))
-    features = ["sd:UnionDefaultGraph", "sd:BasicFederatedQuery"] if config.service_allowlist \
-        else ["sd:UnionDefaultGraph"]
+    # Not sd:UnionDefaultGraph: the default graph leaves the shapes graph out.
+    features = ["sd:BasicFederatedQuery"] if config.service_allowlist else []
     default_total = sum(counts.get(g, 0) for g in ns.DEFAULT_GRAPHS)
     named = []
     for g in ns.ALL_GRAPHS:
@@ -40,7 +40,7 @@ def turtle(endpoint: str, counts: dict[str, int] | None, config) -> str:
         sd:graph [ a sd:Graph ;
             rdfs:label {_lit(_GRAPH_TEXT[g])}@en{count} ] ]""")
     default_count = f" ;\n            void:triples {default_total}" if counts else ""
-    feature_list = " , ".join(features)
+    feature_list = (" ;\n    sd:feature " + " , ".join(features)) if features else ""
     named_list = " ,\n        ".join(named)
     allow_note = (f"SERVICE may call only: {', '.join(config.service_allowlist)}."
                   if config.service_allowlist else "Federation (SERVICE) is turned off.")
@@ -60,8 +60,7 @@ def turtle(endpoint: str, counts: dict[str, int] | None, config) -> str:
     dcterms:title "Köprü SPARQL endpoint"@en ;
     rdfs:comment {_lit(comment)}@en ;
     sd:supportedLanguage sd:SPARQL11Query ;
-    sd:resultFormat {fmts} ;
-    sd:feature {feature_list} ;
+    sd:resultFormat {fmts}{feature_list} ;
     sd:defaultDataset [ a sd:Dataset ;
         sd:defaultGraph [ a sd:Graph ;
             rdfs:label "Union of the asserted, ontology and entailed graphs"@en{default_count} ] ;
@@ -73,8 +72,21 @@ def render(fmt: Format, endpoint: str, counts, config) -> bytes:
     text = turtle(endpoint, counts, config)
     if fmt is formats.TURTLE:
         return text.encode()
-    triples = [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)]
+    triples = _stable_blank_nodes(q.triple for q in ox.parse(text.encode(),
+                                                             format=ox.RdfFormat.TURTLE))
     prefixes = {"sd": "http://www.w3.org/ns/sparql-service-description#",
                 "void": ns.VOID, "rdfs": ns.RDFS, "dcterms": ns.DCTERMS}
-    return ox.serialize(triples, format=fmt.ox,
-                        prefixes=prefixes if fmt is formats.RDF_XML else None)
+    return formats.serialize(triples, fmt, prefixes if fmt is formats.RDF_XML else None)
+
+
+def _stable_blank_nodes(triples) -> list:
+    """The parser's blank nodes renamed b0, b1… in order: the same description
+    is the same bytes every time (its ETag is strong)."""
+    names: dict = {}
+
+    def term(t):
+        if isinstance(t, ox.BlankNode):
+            return names.setdefault(t, ox.BlankNode(f"b{len(names)}"))
+        return t
+
+    return [ox.Triple(term(t.subject), t.predicate, term(t.object)) for t in triples]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, render_template, request
@@ -101,6 +102,8 @@ def _answer(query: str, req: protocol.SparqlRequest, line: _LogLine) -> Response
         line.format = "html"
         return query_ui(query)
     line.format = fmt.name
+    dg: Sequence[str] | None
+    ng: Sequence[str] | None
     if req.has_protocol_dataset:      # the protocol's dataset overrides FROM / FROM NAMED
         dg, ng = req.default_graph_uris, req.named_graph_uris
     elif found.has_dataset_clause:
@@ -123,13 +126,15 @@ def _answer(query: str, req: protocol.SparqlRequest, line: _LogLine) -> Response
             if e.category == "io" and found.services:
                 raise ServiceFailed(f"A federated SERVICE call failed: {e.message}") from None
             raise
-        if key is not None:
+        if cache is not None and key is not None:
             cache.put(key, answer)
     else:
         line.cached = True
     line.format = answer.format.name
     line.rows, line.size, line.truncated = answer.rows, len(answer.body), answer.truncated
     headers = {"Content-Type": answer.format.content_type, "Vary": "Accept"}
+    if not found.deterministic or found.services:
+        headers["Cache-Control"] = "no-store"     # not a function of the build alone
     if answer.truncated:
         headers["X-Kopru-Truncated"] = "true"
         headers["X-Kopru-Result-Limit"] = str(config.result_limit)

@@ -73,7 +73,8 @@ def parse(request, max_query_bytes: int) -> SparqlRequest:
             try:
                 query = raw.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise RequestError(f"The query is not valid UTF-8 (byte {e.start}): send it in UTF-8.", status=415) from None
+                raise RequestError(f"The query is not valid UTF-8 (byte {e.start}): send it in "
+                                   "UTF-8.", status=415) from None
             dg, ng = args.getlist("default-graph-uri"), args.getlist("named-graph-uri")
         else:
             raise RequestError(f"Content-Type {mimetype} is not supported; use {FORM} (query=… in the body) "
@@ -84,7 +85,8 @@ def parse(request, max_query_bytes: int) -> SparqlRequest:
     if query is not None:
         size = len(query.encode("utf-8", "surrogatepass"))
         if size > max_query_bytes:
-            raise RequestError(f"The query is {size} bytes; this server accepts at most {max_query_bytes}.", status=413)
+            raise RequestError(f"The query is {size} bytes; this server accepts at most "
+                               f"{max_query_bytes}.", status=413)
         if not query.strip():
             raise RequestError("The query is empty.", status=400)
     return SparqlRequest(query, dg, ng, fmt)

@@ -1,4 +1,4 @@
-// Köprü label autocomplete: asks /search (JSON) as you type; keyboard friendly.
+// Köprü label autocomplete: asks the search form's action (JSON) as you type; keyboard friendly.
 (function () {
   "use strict";
   function setup(input) {
@@ -36,7 +36,7 @@
       if (q.length < 2) { close(); return; }
       timer = setTimeout(function () {
         var mine = ++seq;
-        fetch("/search?limit=8&q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
+        fetch(form.getAttribute("action") + "?limit=8&q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
           .then(function (r) { return r.json(); })
           .then(function (d) { if (mine === seq) render(d.results || []); })
           .catch(close);

@@ -1,0 +1,234 @@
+"""A real OpenLink Virtuoso for the tests (Debian's `virtuoso-opensource`),
+started and stopped like `OxigraphServer`, and what the remote-store tests
+need to treat either store alike.
+
+    VirtuosoServer(root)       `virtuoso-t +foreground` with its own
+                               virtuoso.ini in `root`, loopback ports;
+                               start() / stop() (SIGTERM) / restart(), data kept
+    STORE_SERVERS              kind → server class ("oxigraph", "virtuoso"):
+                               parametrize a fixture over it to run a test on both
+    direct_query(server, q)    ask the store itself (not through Köprü): rows
+    direct_update(server, u)   change the store behind Köprü's back
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import OxigraphServer, free_port
+
+VIRTUOSO = "virtuoso-t"
+ISQL = "isql-vt"
+
+INI = """\
+; Written by tests/virtuoso.py: a private, loopback-only Virtuoso.
+[Database]
+DatabaseFile       = {root}/virtuoso.db
+ErrorLogFile       = {root}/virtuoso.log
+LockFile           = {root}/virtuoso.lck
+TransactionFile    = {root}/virtuoso.trx
+xa_persistent_file = {root}/virtuoso.pxa
+ErrorLogLevel      = 7
+FileExtend         = 200
+Striping           = 0
+TempStorage        = TempDatabase
+
+[TempDatabase]
+DatabaseFile       = {root}/virtuoso-temp.db
+TransactionFile    = {root}/virtuoso-temp.trx
+Striping           = 0
+
+[Parameters]
+ServerPort         = 127.0.0.1:{sql_port}
+DisableUnixSocket  = 1
+CheckpointInterval = 60
+NumberOfBuffers    = 8000
+MaxDirtyBuffers    = 6000
+ThreadsPerQuery    = 2
+DirsAllowed        = {root}
+
+[HTTPServer]
+ServerPort         = 127.0.0.1:{http_port}
+ServerRoot         = {root}/vsp
+ServerThreads      = 10
+MaxClientConnections = 10
+MaxKeepAlives      = 10
+EnabledDavVSP      = 0
+Charset            = UTF-8
+
+[SPARQL]
+; Above Köprü's result limit (10,000), or its truncation is never seen.
+ResultSetMaxRows   = {max_rows}
+MaxQueryExecutionTime = {max_seconds}
+MaxQueryCostEstimationTime = 400
+"""
+
+
+def virtuoso_binary() -> str:
+    found = shutil.which(VIRTUOSO)
+    if not found or not shutil.which(ISQL):
+        pytest.fail("Virtuoso is missing: `make test-deps` installs Debian's "
+                    "virtuoso-opensource (virtuoso-t, isql-vt)")
+    return found
+
+
+class VirtuosoServer:
+    """`virtuoso-t +foreground` on its own virtuoso.ini in `root`, HTTP and
+    SQL on free loopback ports. Anyone may update (the test instance's
+    `GRANT SPARQL_UPDATE TO "SPARQL"`) unless anonymous_updates is off;
+    `users` adds (name, password) accounts with update rights, for the
+    digest-protected /sparql-auth. stop() and start() again keep the ports
+    and the data."""
+
+    kind = "virtuoso"
+
+    def __init__(self, root: str | Path, port: int | None = None, *,
+                 max_rows: int = 100_000, max_seconds: int = 60,
+                 users: tuple[tuple[str, str], ...] = (),
+                 anonymous_updates: bool = True) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.sql_port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.url = self.base + "/sparql"            # what `--push` and `--store` take
+        self.query_url = self.update_url = self.url
+        self.gsp_url = self.base + "/sparql-graph-crud"
+        self.max_rows, self.max_seconds, self.users = max_rows, max_seconds, users
+        self.anonymous_updates = anonymous_updates
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.root / "virtuoso.out"
+        self._granted = False
+        self._use_template = True
+
+    def start(self, timeout: float = 90) -> "VirtuosoServer":
+        exe = virtuoso_binary()
+        db = self.root / "virtuoso.db"
+        if self.anonymous_updates and not self.users and not db.exists() and self._use_template:
+            # a new database takes Virtuoso several seconds to create: copy one
+            shutil.copyfile(_template_db(), db)
+            self._granted = True
+        (self.root / "vsp").mkdir(exist_ok=True)
+        (self.root / "virtuoso.ini").write_text(INI.format(
+            root=self.root, sql_port=self.sql_port, http_port=self.port,
+            max_rows=self.max_rows, max_seconds=self.max_seconds), encoding="utf-8")
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [exe, "+foreground", "+configfile", str(self.root / "virtuoso.ini")],
+            cwd=self.root, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+        log.close()
+        probe = self.url + "?" + urllib.parse.urlencode({"query": "ASK {}"})
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(probe, timeout=2):
+                    break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("virtuoso-t did not start: "
+                                       + self.log_path.read_text(errors="replace")[-3000:])
+                time.sleep(0.1)
+        if not self._granted:
+            if self.anonymous_updates:
+                self.sql("GRANT SPARQL_UPDATE TO \"SPARQL\";")
+            for name, password in self.users:
+                self.sql(f"DB.DBA.USER_CREATE('{name}', '{password}');")
+                self.sql(f"GRANT SPARQL_UPDATE TO \"{name}\";")
+            self._granted = True
+        return self
+
+    def sql(self, statement: str) -> str:
+        """Run one SQL statement as dba (isql-vt)."""
+        r = subprocess.run([ISQL, f"127.0.0.1:{self.sql_port}", "dba", "dba",
+                            f"exec={statement}"], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0 or "*** Error" in r.stdout + r.stderr:
+            raise RuntimeError(f"isql-vt {statement!r} failed: {r.stdout}{r.stderr}")
+        return r.stdout
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()                 # SIGTERM: checkpoint, then exit
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+    def restart(self) -> "VirtuosoServer":
+        self.stop()
+        return self.start()
+
+    def __enter__(self) -> "VirtuosoServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+_TEMPLATE: Path | None = None
+
+
+def _template_db() -> Path:
+    """A new, stopped database (anonymous updates granted), made once per
+    test process and copied for each fresh VirtuosoServer."""
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        root = Path(tempfile.mkdtemp(prefix="kopru-virtuoso-template-"))
+        atexit.register(shutil.rmtree, root, True)
+        server = VirtuosoServer(root)
+        server._use_template = False
+        server.start()
+        server.sql("checkpoint;")                 # the grant into the database file
+        server.stop()
+        _TEMPLATE = root / "virtuoso.db"
+    return _TEMPLATE
+
+
+STORE_SERVERS = {"oxigraph": OxigraphServer, "virtuoso": VirtuosoServer}
+STORE_SERVER_KINDS = tuple(STORE_SERVERS)
+
+
+def kind_of(server) -> str:
+    return getattr(server, "kind", "oxigraph")
+
+
+def _endpoints(server) -> tuple[str, str]:
+    if kind_of(server) == "virtuoso":
+        return server.query_url, server.update_url
+    return server.url + "/query", server.url + "/update"
+
+
+def direct_query(server, query: str, **dataset) -> list[dict]:
+    """Ask the store itself (not through Köprü): the SPARQL JSON bindings."""
+    fields = [("query", query)] + [(k.replace("_", "-"), v) for k, vs in dataset.items()
+                                   for v in vs]
+    req = urllib.request.Request(
+        _endpoints(server)[0], data=urllib.parse.urlencode(fields).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded",
+                 "Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())["results"]["bindings"]
+
+
+def direct_update(server, update: str) -> None:
+    """Change the store behind Köprü's back."""
+    req = urllib.request.Request(_endpoints(server)[1], data=update.encode(),
+                                 headers={"Content-Type": "application/sparql-update"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            r.read()
+    except urllib.error.HTTPError as e:
+        raise AssertionError(f"the store refused {update!r}: {e.read()[:500]!r}") from None
