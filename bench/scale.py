@@ -147,9 +147,9 @@ def manifest(state: str) -> dict:
 def closure_child(project: str, engine: str) -> None:
     import resource
 
-    from server.reasoning.infer import infer, infer_oxigraph
     from server.pipeline.parse import parse_project
     from server.pipeline.project import Project
+    from server.reasoning.infer import infer, infer_oxigraph
 
     parsed = parse_project(Project(project))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -420,7 +420,7 @@ def shacl_on_oxigraph(parsed) -> tuple[set, dict]:
                 "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
                 "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
     slowest = []
-    for shape, path, kind, query, *rest in queries:
+    for shape, path, kind, query, *_rest in queries:
         t1 = time.perf_counter()
         if kind == "sparql":
             from rdflib.namespace import SH

@@ -23,18 +23,24 @@ from __future__ import annotations
 import datetime as _dt
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
-import pyoxigraph as ox
 
 from server.errors import BuildError, InconsistentGraph, ValidationFailed
 from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, GRAPH_SHAPES
 from server.pipeline.project import PIPELINE_VERSION, InputFile, Project, library_versions
-from server.stores.state import (StoreWriter, build_lock, current_store_dir, read_manifest,
-                                 remove_stale_temporaries, store_damage, swap_current,
-                                 write_error_message, write_manifest)
+from server.stores.state import (
+    StoreWriter,
+    build_lock,
+    current_store_dir,
+    read_manifest,
+    remove_stale_temporaries,
+    store_damage,
+    swap_current,
+    write_error_message,
+    write_manifest,
+)
 
 Progress = Callable[[str, float, str], None]
 
@@ -112,6 +118,7 @@ def _up_to_date(project: Project, h: str, t_hash: float, say: Progress, *,
         if not quiet_damage:
             say("check", t_hash, f"the current store is damaged ({damage}): rebuilding")
         return None
+    assert store_dir is not None   # it has a manifest
     say("up to date", t_hash, f"store {store_dir.name}")
     return BuildResult(skipped=True, hash=h, store_dir=store_dir, manifest=manifest,
                        timings={"hash": t_hash, "total": t_hash})
@@ -120,13 +127,13 @@ def _up_to_date(project: Project, h: str, t_hash: float, say: Progress, *,
 def _build(project: Project, inputs: list[InputFile], h: str, say: Progress,
            t_start: float, limit) -> BuildResult:
     from server.pipeline.closure_job import ClosureJob
-    from server.pipeline.parse import parse_project
+    from server.pipeline.parse import ntriples, parse_project
     from server.pipeline.validate import ontology_mixin, validate
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     parsed = parse_project(project)
-    data_nt = ox.serialize(list(parsed.triples("graph")), format=ox.RdfFormat.N_TRIPLES)
+    data_nt = ntriples(parsed.triples("graph"))
     timings["parse"] = time.perf_counter() - t0
     say("parse", timings["parse"], f"{len(parsed.files)} files, {parsed.count()} triples")
 
@@ -150,8 +157,7 @@ def _build(project: Project, inputs: list[InputFile], h: str, say: Progress,
             if closure.parallel:   # the child has its own copy; the report is written
                 parsed.release("graph")
             for graph, role in ((GRAPH_ONTOLOGY, "ontology"), (GRAPH_SHAPES, "shapes")):
-                writer.load(graph, ox.serialize(list(parsed.triples(role)),
-                                                format=ox.RdfFormat.N_TRIPLES))
+                writer.load(graph, ntriples(parsed.triples(role)))
             timings["load_asserted"] = time.perf_counter() - t0
 
             t1 = time.perf_counter()
@@ -201,7 +207,7 @@ def _manifest(project: Project, h: str, inputs: list[InputFile], parsed, inferre
         "hash": h,
         "pipeline_version": PIPELINE_VERSION,
         "libraries": library_versions().strip(),
-        "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "project": str(project.root),
         "files": [f.relpath for f in parsed.files],
         "inputs": {f.relpath: {"role": f.role, "sha256": f.sha256, "size": f.size}

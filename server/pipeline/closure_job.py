@@ -70,7 +70,7 @@ class ClosureJob:
                 self.parallel = True
                 from server.pipeline.limits import watch_child
 
-                watch_child(self.proc.pid)
+                watch_child(self.proc.pid or 0)
             except (ValueError, OSError):  # no fork here: run it in-process later
                 self.proc = self.conn = None
 
@@ -96,6 +96,7 @@ class ClosureJob:
         return kind == "saved"
 
     def _receive(self):
+        assert self.conn is not None and self.proc is not None
         try:
             return pickle.loads(self.conn.recv_bytes())
         except EOFError:

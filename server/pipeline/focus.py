@@ -21,8 +21,9 @@ everything. See docs/scale.md ("Validation at scale").
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Protocol
 
 import pyoxigraph as ox
 
@@ -118,7 +119,7 @@ def shapes_reach(shapes_triples: Iterable) -> ShapesReach:
 
     for shape in list(out):
         targets = False
-        for p in objects(shape, "targetClass"):
+        if objects(shape, "targetClass"):
             reach.record(RDF_TYPE, 1)
             targets = True
         for p in objects(shape, "targetSubjectsOf"):
@@ -225,7 +226,7 @@ def neighbourhood(index: Index, nodes: Iterable, reach: ShapesReach) -> list:
     declared-terms check)."""
     seen_nodes: set = set()
     triples: set = set()
-    frontier = {n for n in nodes}
+    frontier = set(nodes)
     for n in frontier:   # what targets it as an object (sh:targetObjectsOf)
         triples.update(t for t in index.incoming(n, reach.inverse)
                        if t.predicate.value in reach.inverse)

@@ -29,7 +29,6 @@ the result is the store a cold build makes.
 
 from __future__ import annotations
 
-import os
 import pickle
 import time
 from pathlib import Path
@@ -39,12 +38,9 @@ import pyoxigraph as ox
 from server.config import settings
 from server.errors import BuildError, InconsistentGraph
 from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED
-from server.pipeline.build import (INPUTS_DIR, MIXIN_FILE, BuildResult, Progress, finish,
-                                   keep_inputs)
-from server.pipeline.closure_job import (CLOSURE_DIR, CLOSURE_STATE, ClosureJob,
-                                         load_closure)
-from server.pipeline.focus import (StoreIndex, affected, is_schema_triple, neighbourhood,
-                                   shapes_reach)
+from server.pipeline.build import INPUTS_DIR, MIXIN_FILE, BuildResult, Progress, finish, keep_inputs
+from server.pipeline.closure_job import CLOSURE_DIR, CLOSURE_STATE, ClosureJob, load_closure
+from server.pipeline.focus import StoreIndex, affected, is_schema_triple, neighbourhood, shapes_reach
 from server.pipeline.project import PIPELINE_VERSION, InputFile, Project, library_versions
 from server.stores.state import StoreWriter, current_store_dir, read_manifest, store_damage
 
@@ -64,9 +60,8 @@ class FullBuildNeeded(Exception):
 
 def build_incrementally(project: Project, inputs: list[InputFile], h: str, say: Progress,
                         t_start: float, limit) -> BuildResult:
-    base = current_store_dir(project)
-    manifest = read_manifest(base)
-    changed, gone = _changes(base, manifest, inputs)
+    manifest = read_manifest(current_store_dir(project))
+    base, changed, gone = _changes(current_store_dir(project), manifest, inputs)
     timings: dict[str, float] = {}
 
     extension = None
@@ -144,8 +139,9 @@ def build_incrementally(project: Project, inputs: list[InputFile], h: str, say: 
 
 
 def _changes(base: Path | None, manifest: dict,
-             inputs: list[InputFile]) -> tuple[list[InputFile], list[str]]:
-    """(changed or new graph files, graph files gone), or FullBuildNeeded."""
+             inputs: list[InputFile]) -> tuple[Path, list[InputFile], list[str]]:
+    """(the current store, changed or new graph files, graph files gone),
+    or FullBuildNeeded."""
     if base is None or not manifest:
         raise FullBuildNeeded()
     if store_damage(base, manifest):
@@ -172,7 +168,7 @@ def _changes(base: Path | None, manifest: dict,
     total = sum(f.size for f in inputs if f.role == "graph") or 1
     if sum(f.size for f in changed) > 0.75 * total:   # not worth parsing them twice
         raise FullBuildNeeded("most of the data files changed")
-    return changed, gone
+    return base, changed, gone
 
 
 def _needs_recompute(base: Path, manifest: dict, gone: list[str]) -> bool:
@@ -304,10 +300,10 @@ class ClosureExtension:
         child.close()
         from server.pipeline.limits import watch_child
 
-        watch_child(self.proc.pid)
+        watch_child(self.proc.pid or 0)
 
     def add(self, added: set) -> Delta:
-        data = ox.serialize(sorted(added, key=str), format=ox.RdfFormat.N_TRIPLES)
+        data = ox.serialize(sorted(added, key=str), format=ox.RdfFormat.N_TRIPLES) or b""
         try:
             self.conn.send_bytes(data)
             kind, payload = pickle.loads(self.conn.recv_bytes())
@@ -367,8 +363,9 @@ def _recompute(everything: _Everything, writer: StoreWriter) -> Delta:
         if figures.inconsistencies:
             return Delta([], [], figures.inconsistencies)
         new = set(job.entailed_path.read_bytes().splitlines())
-        old = set(writer.store.dump(format=ox.RdfFormat.N_TRIPLES,
-                                    from_graph=ox.NamedNode(GRAPH_ENTAILED)).splitlines())
+        old = set((writer.store.dump(format=ox.RdfFormat.N_TRIPLES,
+                                     from_graph=ox.NamedNode(GRAPH_ENTAILED)) or b"")
+                  .splitlines())
         job.entailed_path.unlink()
         job.wait_saved()
     finally:
@@ -384,7 +381,7 @@ def _manifest(old: dict, h: str, inputs: list[InputFile], new_files: dict,
     m = dict(old)
     m.update({
         "hash": h,
-        "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "files": [f.relpath for f in inputs],
         "inputs": {f.relpath: {"role": f.role, "sha256": f.sha256, "size": f.size}
                    for f in inputs},

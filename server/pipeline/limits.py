@@ -27,7 +27,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from server.config import settings
 from server.errors import BuildError
@@ -73,18 +73,18 @@ def memory_limit(inputs, *, what: str = "build"):
     try:
         yield dog
     except BaseException as e:
-        if dog.tripped and not isinstance(e, MemoryLimitExceeded):
+        if dog.error is not None and not isinstance(e, MemoryLimitExceeded):
             raise dog.error from None   # a child stopped by the watchdog, say why
         raise
     finally:
         _current = None
         dog.stop()
         signal.signal(signal.SIGUSR1, previous)
-    if dog.tripped:   # it finished between the trip and the signal
+    if dog.error is not None:   # it finished between the trip and the signal
         raise dog.error
 
 
-_current: "Watchdog | None" = None
+_current: Watchdog | None = None
 
 
 def watch_child(pid: int) -> None:
@@ -129,7 +129,7 @@ class Watchdog(threading.Thread):
                 self.tripped = True
                 self.error = MemoryLimitExceeded(self._message(used))
                 told_at = time.monotonic()
-                signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
             elif time.monotonic() - told_at > HARD_STOP_AFTER and used > 1.25 * self.limit:
                 self._hard_stop()
             _stop(pids[1:])

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -44,9 +45,9 @@ class ParsedFile:
     triples: list  # of pyoxigraph.Triple
     prefixes: dict[str, str]
     seconds: float = 0.0
-    _graph: "rdflib.Graph | None" = field(default=None, repr=False)
+    _graph: rdflib.Graph | None = field(default=None, repr=False)
 
-    def graph(self) -> "rdflib.Graph":
+    def graph(self) -> rdflib.Graph:
         """This file alone as an rdflib Graph (built on first use)."""
         if self._graph is None:
             self._graph = to_rdflib_graph(self.triples, self.prefixes)
@@ -100,22 +101,22 @@ class ParsedProject:
 
     # --- rdflib graphs (for pyshacl and owlrl) -----------------------------
 
-    def graph(self, role: str) -> "rdflib.Graph":
+    def graph(self, role: str) -> rdflib.Graph:
         """All files of a role merged into one rdflib Graph (cached)."""
         if role not in self._graphs:
             self._graphs[role] = to_rdflib_graph(self.triples(role), self.prefixes)
         return self._graphs[role]
 
     @property
-    def data_graph(self) -> "rdflib.Graph":
+    def data_graph(self) -> rdflib.Graph:
         return self.graph(ROLE_DATA)
 
     @property
-    def ontology_graph(self) -> "rdflib.Graph":
+    def ontology_graph(self) -> rdflib.Graph:
         return self.graph(ROLE_ONTOLOGY)
 
     @property
-    def shapes_graph(self) -> "rdflib.Graph":
+    def shapes_graph(self) -> rdflib.Graph:
         return self.graph(ROLE_SHAPES)
 
     # --- where things are said ---------------------------------------------
@@ -204,6 +205,11 @@ def parse_file(path: Path, relpath: str | None = None, role: str = ROLE_DATA) ->
     return pf
 
 
+def ntriples(triples: Iterable) -> bytes:
+    """Triples as N-Triples bytes."""
+    return ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) or b""
+
+
 def label_blank_nodes(triples: list, with_bnodes: list, relpath: str) -> list:
     """The file's triples with every blank node named after what it is
     (its triples, those pointing at it, the file): the same file always
@@ -240,7 +246,7 @@ def label_blank_nodes(triples: list, with_bnodes: list, relpath: str) -> list:
         ).encode()).hexdigest()[:24] for b in order}
     names: dict = {}
     seen: dict = {}
-    for b in sorted(order, key=order.get):
+    for b in sorted(order, key=lambda b: order[b]):
         c = colour[b]
         n = seen.get(c, 0)
         seen[c] = n + 1
@@ -257,13 +263,8 @@ def label_blank_nodes(triples: list, with_bnodes: list, relpath: str) -> list:
 
 def _too_long(relpath: str, text: str) -> TurtleSyntaxError:
     """A term longer than the Turtle parser holds: where, without echoing it."""
-    line = 1
-    for n, ln in enumerate(text.split("\n"), 1):
-        if len(ln) > MAX_TERM_CHARS:
-            line = n
-            break
-    else:
-        line = None
+    line = next((n for n, ln in enumerate(text.split("\n"), 1) if len(ln) > MAX_TERM_CHARS),
+                None)
     return TurtleSyntaxError(relpath, line, None,
                              "a literal or IRI here is longer than 16 MiB, more than one "
                              "term may hold; keep long texts out of the graph (link to them)")
@@ -371,6 +372,7 @@ def _well_formed(value: str, datatype: str) -> bool:
         return False
     if datatype in _DATE_TYPES:  # calendar check: no 30 February
         m = re.match(r"(-?\d{4,})-(\d\d)-(\d\d)", value)
+        assert m is not None   # the lexical pattern matched
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if 1 <= y <= 9999:
             try:
@@ -386,10 +388,10 @@ def check_literals(f: ParsedFile) -> list[TurtleSyntaxError]:
     seen = set()
     for t in f.triples:
         o = t.object
-        if type(o) is ox.Literal and o.datatype.value in _LEXICAL_RE:
-            if not _well_formed(o.value, o.datatype.value) and o not in seen:
-                seen.add(o)
-                bad.append(o)
+        if (type(o) is ox.Literal and o.datatype.value in _LEXICAL_RE
+                and not _well_formed(o.value, o.datatype.value) and o not in seen):
+            seen.add(o)
+            bad.append(o)
     if not bad:
         return []
     text = f.path.read_text(encoding="utf-8")

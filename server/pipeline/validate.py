@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import pyoxigraph as ox
 
@@ -34,7 +34,7 @@ from server.config import settings
 from server.errors import ShapesError
 from server.namespaces import SH, shorten
 from server.pipeline.focus import TripleIndex, neighbourhood, shapes_reach
-from server.pipeline.parse import ParsedProject, parse_project
+from server.pipeline.parse import ParsedProject, ntriples, parse_project
 from server.pipeline.project import Project
 from server.terms import to_rdflib_graph
 
@@ -44,13 +44,14 @@ SMALL_PROJECT = 50_000         # data triples below which "auto" runs pyshacl al
 # The SHACL terms the fast validator is checked on against pyshacl (every
 # shape's mutation tests and generated broken variants); anything else in
 # the shapes makes "auto" use pyshacl.
-FAST_VALIDATOR_TERMS = frozenset("""
-    NodeShape PropertyShape property path targetClass targetSubjectsOf targetObjectsOf
-    targetNode target SPARQLTarget SPARQLConstraint sparql select prefixes declare prefix
-    namespace message class datatype minCount maxCount pattern node hasValue or
-    qualifiedValueShape qualifiedMinCount qualifiedMaxCount minInclusive languageIn
-    nodeKind IRI minLength
-""".split())
+FAST_VALIDATOR_TERMS = frozenset([
+    "NodeShape", "PropertyShape", "property", "path", "targetClass", "targetSubjectsOf",
+    "targetObjectsOf", "targetNode", "target", "SPARQLTarget", "SPARQLConstraint", "sparql",
+    "select", "prefixes", "declare", "prefix", "namespace", "message", "class", "datatype",
+    "minCount", "maxCount", "pattern", "node", "hasValue", "or", "qualifiedValueShape",
+    "qualifiedMinCount", "qualifiedMaxCount", "minInclusive", "languageIn", "nodeKind", "IRI",
+    "minLength",
+])
 
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
@@ -237,7 +238,7 @@ def _validate_fast(parsed: ParsedProject, data_nt: bytes | None) -> ValidationRe
     by pyshacl (the reference) from the reported nodes' neighbourhood, and
     any disagreement means pyshacl over everything."""
     if data_nt is None:
-        data_nt = ox.serialize(list(parsed.triples("graph")), format=ox.RdfFormat.N_TRIPLES)
+        data_nt = ntriples(parsed.triples("graph"))
     mixin = ontology_mixin(parsed)
     results = run_fast_validator(shapes_text(parsed), data_nt, mixin)
     if not results:
@@ -271,7 +272,7 @@ def problems_of(parsed: ParsedProject, triples: list, nodes: set, *,
     focus = {str(n) for n in nodes}
     engine, _why = choose_engine(parsed, data_triples=data_triples)
     if engine == "shacl":
-        data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        data = ntriples(triples)
         return [f"{r.focus_node} {r.path or ''}: {r.message}" for r in
                 run_fast_validator(shapes_text(parsed), data, ontology_mixin(parsed))
                 if r.focus_node in focus or r.focus_node.startswith("_:")]
@@ -307,8 +308,7 @@ def run_fast_validator(shapes_nt: str, data_nt: bytes, mixin_nt: str) -> list:
 
 def shapes_text(parsed: ParsedProject) -> str:
     """The shapes graph as N-Triples."""
-    return ox.serialize(list(parsed.triples("shapes")),
-                        format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    return ntriples(parsed.triples("shapes")).decode("utf-8")
 
 
 def ontology_mixin(parsed: ParsedProject) -> str:
@@ -319,7 +319,8 @@ def ontology_mixin(parsed: ParsedProject) -> str:
         from pyshacl.rdfutil.inoculate import inoculate
         from rdflib import Graph
 
-        parsed.derived["mixin"] = (inoculate(Graph(), parsed.ontology_graph).serialize(format="nt")
+        mixed = inoculate(Graph(), parsed.ontology_graph)  # type: ignore[arg-type]
+        parsed.derived["mixin"] = (mixed.serialize(format="nt")
                                    if len(parsed.ontology_graph) else "")
     return parsed.derived["mixin"]
 
@@ -359,7 +360,7 @@ def resolve_sparql_targets(parsed: ParsedProject, data: list | None = None):
                          for x in triples + list(parsed.triples("ontology")))
         try:
             rows = store.query(query, prefixes=prefixes)
-            nodes = [row["this"] for row in rows]
+            nodes = [row["this"] for row in rows]  # type: ignore[union-attr]  # a SELECT
         except (SyntaxError, OSError, KeyError, TypeError):
             continue
         resolved[(shape, t)] = [_rdflib_term(n) for n in nodes if n is not None]

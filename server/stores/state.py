@@ -23,14 +23,15 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pyoxigraph as ox
 
 from server.errors import BuildError, StoreNotBuilt
 from server.namespaces import GRAPH_NAMES
-from server.stores.embedded import DB_DIR, EmbeddedStore, OxigraphStore, quads
+from server.stores.embedded import DB_DIR, EmbeddedStore, OxigraphStore
 
 MANIFEST = "manifest.json"
 GRAPH_KEYS = {iri: key for key, iri in GRAPH_NAMES.items()}
@@ -74,7 +75,7 @@ def build_lock(project):
 
     try:
         project.state_dir.mkdir(parents=True, exist_ok=True)
-        f = open(project.state_dir / "build.lock", "a+")
+        f = open(project.state_dir / "build.lock", "a+")  # noqa: SIM115 (closed below)
     except OSError as e:
         raise BuildError(write_error_message(e, project.state_dir)) from None
     with f:
@@ -134,7 +135,8 @@ class StoreWriter:
                 return
             lines = (data.open("rb") if isinstance(data, Path) else
                      contextlib.nullcontext(data.splitlines(keepends=True)))
-            plain, blank = [], []
+            plain: list[bytes] = []
+            blank: list[bytes] = []
             with lines as f:
                 for line in f:
                     (blank if b"_:" in line else plain).append(line)
@@ -190,7 +192,7 @@ class StoreWriter:
             del self.store
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def __enter__(self) -> "StoreWriter":
+    def __enter__(self) -> StoreWriter:
         return self
 
     def __exit__(self, kind, *exc) -> None:
@@ -234,7 +236,7 @@ def write_store(project, graphs: Mapping[str, Iterable[Any]], manifest: dict) ->
     current until `swap_current`."""
     with StoreWriter(project, manifest["hash"]) as w:
         for iri, triples in graphs.items():
-            w.load(iri, ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES))
+            w.load(iri, ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) or b"")
         return w.finish(manifest)
 
 
