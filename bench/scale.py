@@ -581,6 +581,8 @@ def table(rows: list[dict]) -> str:
             line += (f" {s(b['build_wall'])} / {b['build_pss'] / 2**30:.2f} GiB / "
                      f"{s(b['edit_wall'])} | {b['build_wall'] / k['build_wall']:.1f}× / "
                      f"{b['edit_wall'] / k['edit_wall']:.1f}× |")
+        elif base:
+            line += " – | – |"
         lines.append(line)
     return "\n".join(lines)
 
