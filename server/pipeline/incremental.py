@@ -38,9 +38,9 @@ import pyoxigraph as ox
 from server.config import settings
 from server.errors import BuildError, InconsistentGraph
 from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED
-from server.pipeline.build import INPUTS_DIR, MIXIN_FILE, BuildResult, Progress, finish, keep_inputs
 from server.pipeline.closure_job import CLOSURE_DIR, CLOSURE_STATE, ClosureJob, load_closure
 from server.pipeline.focus import StoreIndex, affected, is_schema_triple, neighbourhood, shapes_reach
+from server.pipeline.outcome import INPUTS_DIR, MIXIN_FILE, BuildResult, Progress, finish, keep_inputs
 from server.pipeline.project import PIPELINE_VERSION, InputFile, Project, library_versions
 from server.stores.state import StoreWriter, current_store_dir, read_manifest, store_damage
 
