@@ -400,6 +400,67 @@ def generate(out: Path, triples: int, seed: int = 1, file_triples: int = 50_000)
     return Generator(out, triples, seed, file_triples).run()
 
 
+# --- broken variants ---------------------------------------------------------------------
+#
+# One edit each, of the kind a contributor makes by mistake, applied to a
+# generated project: the differential tests validate every variant with
+# pyshacl and with the fast validator (and incrementally) and compare.
+# (name, files, pattern, replacement): the replacement is applied to one
+# match, chosen by the random generator, in one of the files.
+
+MUTATIONS = [
+    ("label-not-english", "actors-*.ttl", r'(rdfs:label "[^"]*")@en', r"\1@tr"),
+    ("label-removed", "projects-*.ttl", r"\n    rdfs:label [^\n]*;", ""),
+    ("second-english-label", "places-*.ttl", r'(rdfs:label "[^"]*"@en)', r'\1 , "Another"@en'),
+    ("statedIn-not-a-sentence", "agreements-*.ttl", r"kop:statedIn <[^>]*>",
+     "kop:statedIn syn:state-0"),
+    ("one-party", "agreements-*.ttl", r"kop:party (syn:[\w-]+) , [^;]*;", r"kop:party \1 ;"),
+    ("year-not-gyear", "time-*.ttl", r'"(\d{4})"\^\^xsd:gYear', r"\1"),
+    ("currency-lower-case", "trade-*.ttl", r'schema:currency "USD"', 'schema:currency "usd"'),
+    ("sector-from-wrong-list", "projects-*.ttl", r"kop:sector id:[\w-]+", "kop:sector id:textiles"),
+    ("undeclared-property", "aid-*.ttl", r"kop:provider ", "kop:providedBy "),
+    ("undeclared-class", "claims-*.ttl", r"a kop:Assessment", "a kop:Asessment"),
+    ("wkt-malformed", "places-*.ttl", r'"POINT\(([-\d.]+) ([-\d.]+)\)"', r'"POINT(\1, \2)"'),
+    ("controller-not-actor", "actors-*.ttl", r"kop:controlledBy syn:[\w-]+",
+     "kop:controlledBy syn:city-1"),
+    ("state-not-country", "actors-*.ttl", r"a kop:State , kop:Country", "a kop:State"),
+    ("quantity-vague", "projects-*.ttl", r"kop:quantity \d+", 'kop:quantity "dozens"@en'),
+    ("paragraph-zero", "sources-*.ttl", r"kop:paragraph \d+", "kop:paragraph 0"),
+    ("city-not-within", "places-*.ttl", r"(a kop:City ;\n[^\n]*\n)    kop:within [^;]*;\n",
+     r"\1"),
+    ("city-becomes-community", "places-*.ttl", r"a kop:City", "a kop:Community"),
+    ("sentence-becomes-document", "sources-*.ttl", r"a kop:SourceSentence", "a kop:SourceDocument"),
+    ("two-exporters", "trade-*.ttl", r"kop:exporter (syn:[\w-]+) ;",
+     r"kop:exporter \1 , syn:soe-0 ;"),
+    ("summary-too-short", "claims-*.ttl", r'kop:summary "[^"]*"@en', 'kop:summary "Short"@en'),
+    ("amount-blank-node-bad-currency", "trade-*.ttl", r"kop:tradeValue syn:[\w-]+ ;",
+     'kop:tradeValue [ a schema:MonetaryAmount ; rdfs:label "USD 5"@en ; schema:value 5.0 ; '
+     'schema:currency "dollars" ] ;'),
+    ("aid-without-recipient", "aid-*.ttl", r"\n    kop:recipient [^;]*;", ""),
+]
+
+
+def mutate(project: Path, name: str, seed: int = 0) -> str:
+    """Apply the named mutation to one match in one graph file of `project`;
+    return "file: what changed". Raises LookupError if nothing matches."""
+    import re
+
+    _name, pattern_glob, pattern, replacement = next(m for m in MUTATIONS if m[0] == name)
+    rng = random.Random(f"{name}/{seed}")
+    rx = re.compile(pattern)
+    candidates = []
+    for path in sorted((Path(project) / "graph").glob(pattern_glob)):
+        text = path.read_text(encoding="utf-8")
+        candidates += [(path, m) for m in rx.finditer(text)]
+    if not candidates:
+        raise LookupError(f"mutation {name}: nothing matches {pattern!r} in {pattern_glob}")
+    path, m = rng.choice(candidates)
+    text = path.read_text(encoding="utf-8")
+    new = text[:m.start()] + m.expand(replacement) + text[m.end():]
+    path.write_text(new, encoding="utf-8")
+    return f"{path.name}: {m.group(0)[:60]!r} -> {m.expand(replacement)[:60]!r}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out", type=Path, help="project directory to write")

@@ -1,24 +1,24 @@
 #!/usr/bin/env python3
 """The scale curve: Köprü's build at 10k, 100k and 1M triples.
 
-    python bench/scale.py [--sizes 10k,100k,1M] [--owlrl 100k] [--workdir DIR]
-                          [--write-doc docs/scale.md]
+    python bench/scale.py [--sizes 10k,100k,1M] [--baseline DIR] [--workdir DIR]
+                          [--closure] [--owlrl 100k] [--write-doc docs/scale.md]
 
 For each size, a synthetic project (bench/generate.py, seed 1) and:
 
-- `kopru build --force --project DIR` in a fresh process, as a user runs it
-  (closure in a forked child while pyshacl validates): wall time, the
-  per-step times the build records in its manifest (parse, validate,
-  closure, load), and the peak memory of the whole process tree (sum of
-  PSS, sampled every 0.2 s: shared pages of the forked child counted once);
-- the closure alone, fast engine, in a fresh process (parse excluded),
-  with its peak RSS; with --owlrl SIZE also owlrl tuned ("owlrl") and plain
-  owlrl ("exact") up to that size, for the ratio (owlrl takes minutes at
-  100k: leave 1M out);
-- an incremental rebuild: one new fact appended to one graph file, then
-  `kopru build` (not forced) — what a user waits after editing one file.
+- `kopru build --force --project DIR` in a fresh process, as a user runs it:
+  wall time, the per-step times the build records in its manifest (parse,
+  validate, closure, load), and the peak memory of the whole process tree
+  (sum of PSS, sampled every 0.2 s: pages a forked child shares counted once);
+- a one-file edit: one new fact appended to one graph file, then `kopru
+  build` (not forced) — what a user waits after editing one file (an
+  incremental build, server/pipeline/incremental.py);
+- with --baseline DIR (another checkout, e.g. `git worktree add /tmp/base
+  main`): the same two measures with that code, right after, on the same
+  files, for the ratio (the machine is shared: compare within one run);
+- with --closure: the closure alone, fast engine, in a fresh process; with
+  --owlrl SIZE also owlrl tuned and plain up to that size.
 
-The machine is shared with other jobs: compare figures from one run.
 With --write-doc the table is written into docs/scale.md between the
 markers `<!-- scale-table -->` and `<!-- /scale-table -->`.
 """
@@ -41,8 +41,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-GOAL_SECONDS = 300
-GOAL_BYTES = 8 * 1024 ** 3
+GOAL_SECONDS = 60                 # a 1M-triple build…
+GOAL_BYTES = 3 * 1024 ** 3        # …within this much memory
+GOAL_EDIT_SECONDS = 5             # one-file edit at 1M
 
 
 def parse_size(text: str) -> int:
@@ -110,9 +111,10 @@ class TreeMemory(threading.Thread):
             self.done.wait(self.interval)
 
 
-def run_measured(cmd: list[str], env: dict) -> tuple[float, int, subprocess.CompletedProcess]:
+def run_measured(cmd: list[str], env: dict,
+                 cwd: Path = REPO) -> tuple[float, int, subprocess.CompletedProcess]:
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     mem = TreeMemory(proc.pid)
     mem.start()
@@ -126,10 +128,12 @@ def run_measured(cmd: list[str], env: dict) -> tuple[float, int, subprocess.Comp
     return wall, mem.peak_pss, r
 
 
-def kopru(project: Path, args: list[str], state: str, **env_extra: str):
-    env = dict(os.environ, KOPRU_STATE_DIR=state, PYTHONUNBUFFERED="1", **env_extra)
+def kopru(project: Path, args: list[str], state: str, repo: Path = REPO, **env_extra: str):
+    """`python -m server` of the checkout `repo` (this one, or a baseline)."""
+    env = dict(os.environ, KOPRU_STATE_DIR=state, PYTHONUNBUFFERED="1",
+               PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(repo), **env_extra)
     return run_measured([sys.executable, "-m", "server", "--project", str(project), *args],
-                        env)
+                        env, cwd=repo)
 
 
 def manifest(state: str) -> dict:
@@ -143,28 +147,13 @@ def manifest(state: str) -> dict:
 def closure_child(project: str, engine: str) -> None:
     import resource
 
-    from server.reasoning.infer import infer, infer_oxigraph
     from server.pipeline.parse import parse_project
     from server.pipeline.project import Project
+    from server.reasoning.infer import infer, infer_oxigraph
 
     parsed = parse_project(Project(project))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    if engine == "incremental":
-        import pyoxigraph as ox
-
-        from server.reasoning.fast import Closure
-
-        c = Closure(parsed.triples("ontology"), parsed.triples("graph"))
-        full = time.perf_counter() - t0
-        new = [q.triple for q in ox.parse(generate_prefixes() + NEW_FACT.format(n=0),
-                                          ox.RdfFormat.TURTLE)]
-        t1 = time.perf_counter()
-        d = c.add(new)
-        print(json.dumps({"engine": "incremental", "full": full,
-                          "add_seconds": time.perf_counter() - t1, "added": len(d.added),
-                          "recomputed": d.recomputed, "new_triples": len(new)}))
-        return
     if engine == "fast":
         r = infer_oxigraph(parsed, engine="fast")
         n = len(r.entailed)
@@ -431,7 +420,7 @@ def shacl_on_oxigraph(parsed) -> tuple[set, dict]:
                 "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
                 "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
     slowest = []
-    for shape, path, kind, query, *rest in queries:
+    for shape, path, kind, query, *_rest in queries:
         t1 = time.perf_counter()
         if kind == "sparql":
             from rdflib.namespace import SH
@@ -499,7 +488,44 @@ syn:project-incremental-{n} a kop:RoadProject ;
 """
 
 
-def measure(size: int, workdir: Path, owlrl_max: int, seed: int) -> dict:
+def build_and_edit(project: Path, repo: Path) -> dict:
+    """A cold `kopru build --force`, then one new fact in one file and `kopru
+    build`, with the code of `repo`; the files are restored afterwards."""
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix="kopru-scale-") as state:
+        wall, pss, r = kopru(project, ["build", "--force"], state, repo)
+        m = manifest(state)
+        out.update(build_wall=wall, build_pss=pss, timings=m["timings"],
+                   counts=m.get("counts", {}), validator=m.get("validator", "pyshacl"))
+        target = sorted((project / "graph").glob("projects-*.ttl"))[-1]
+        original = target.read_bytes()
+        try:
+            target.write_text(original.decode() + NEW_FACT.format(n=len(original)))
+            wall_i, pss_i, r = kopru(project, ["build"], state, repo)
+            out.update(edit_wall=wall_i, edit_pss=pss_i, edit_timings=manifest(state)["timings"],
+                       edit_incremental="incremental" in manifest(state),
+                       edit_log=r.stderr.strip().splitlines()[-6:])
+        finally:
+            target.write_bytes(original)
+    return out
+
+
+def show(name: str, m: dict) -> None:
+    t = m["timings"]
+    print(f"   {name}: build --force {m['build_wall']:.1f} s wall, peak "
+          f"{m['build_pss'] / 2**30:.2f} GiB; " + ", ".join(
+              f"{k} {v:.1f}" for k, v in t.items() if k in STEPS), flush=True)
+    print(f"   {name}: one-file edit {m['edit_wall']:.1f} s wall "
+          f"({'incremental' if m['edit_incremental'] else 'full rebuild'}), peak "
+          f"{m['edit_pss'] / 2**30:.2f} GiB; " + ", ".join(
+              f"{k} {v:.2f}" for k, v in m["edit_timings"].items() if k in STEPS), flush=True)
+
+
+STEPS = ("parse", "validate", "closure", "infer_wait", "load", "total")
+
+
+def measure(size: int, workdir: Path, seed: int, baseline: Path | None,
+            closure: bool, owlrl_max: int) -> dict:
     import generate
 
     project = workdir / f"synthetic-{label(size)}"
@@ -510,42 +536,26 @@ def measure(size: int, workdir: Path, owlrl_max: int, seed: int) -> dict:
           f"{len(list((project / 'graph').glob('*.ttl')))} files (generated in {gen:.1f} s)",
           flush=True)
     row: dict = {"size": size, "triples": n}
-    with tempfile.TemporaryDirectory(prefix="kopru-scale-") as state:
-        wall, pss, _r = kopru(project, ["build", "--force"], state)
-        m = manifest(state)
-        t = m["timings"]
-        row.update(build_wall=wall, build_pss=pss, timings=t, counts=m.get("counts", {}))
-        print(f"   build --force: {wall:.1f} s wall, peak {pss / 2**20:.0f} MiB (tree PSS); "
-              + ", ".join(f"{k} {v:.1f}" for k, v in t.items()), flush=True)
-
-        # one new fact in one file, then a normal (not forced) build
-        target = sorted((project / "graph").glob("projects-*.ttl"))[-1]
-        original = target.read_bytes()
-        try:
-            target.write_text(original.decode() + NEW_FACT.format(n=size))
-            wall_i, pss_i, _r = kopru(project, ["build"], state)
-            ti = manifest(state)["timings"]
-            row.update(incr_wall=wall_i, incr_timings=ti)
-            print(f"   rebuild after one file changed: {wall_i:.1f} s wall; "
-                  + ", ".join(f"{k} {v:.1f}" for k, v in ti.items()), flush=True)
-        finally:
-            target.write_bytes(original)
-
-    row["closure"] = {"fast": closure_alone(project, "fast")}
-    c = row["closure"]["fast"]
-    print(f"   closure alone (fast): {c['wall']:.2f} s, {c['entailed']} entailed, "
-          f"peak RSS {c['maxrss'] / 2**20:.0f} MiB", flush=True)
-    inc = row["incremental"] = closure_alone(project, "incremental")
-    print(f"   closure kept in memory, one fact added (Closure.add): "
-          f"{inc['add_seconds'] * 1000:.1f} ms for {inc['added']} new entailed triples "
-          f"(full closure {inc['full']:.1f} s)", flush=True)
-    if size <= owlrl_max:
-        for engine in ("owlrl", "exact"):
-            c2 = closure_alone(project, engine)
-            row["closure"][engine] = c2
-            same = "same count" if c2["entailed"] == c["entailed"] else "DIFFERENT count"
-            print(f"   closure alone ({engine}): {c2['wall']:.1f} s "
-                  f"({c2['wall'] / c['wall']:.0f}× the fast engine; {same})", flush=True)
+    row["new"] = build_and_edit(project, REPO)
+    show("Köprü  ", row["new"])
+    if baseline is not None:
+        row["baseline"] = build_and_edit(project, baseline)
+        show("baseline", row["baseline"])
+        b, k = row["baseline"], row["new"]
+        print(f"   ratios (baseline ÷ Köprü): build {b['build_wall'] / k['build_wall']:.1f}×, "
+              f"memory {b['build_pss'] / k['build_pss']:.1f}×, one-file edit "
+              f"{b['edit_wall'] / k['edit_wall']:.1f}×", flush=True)
+    if closure:
+        row["closure"] = {"fast": closure_alone(project, "fast")}
+        c = row["closure"]["fast"]
+        print(f"   closure alone (fast): {c['wall']:.2f} s, {c['entailed']} entailed, "
+              f"peak RSS {c['maxrss'] / 2**30:.2f} GiB", flush=True)
+        if size <= owlrl_max:
+            for engine in ("owlrl", "exact"):
+                c2 = closure_alone(project, engine)
+                row["closure"][engine] = c2
+                print(f"   closure alone ({engine}): {c2['wall']:.1f} s "
+                      f"({c2['wall'] / c['wall']:.0f}× the fast engine)", flush=True)
     return row
 
 
@@ -553,34 +563,37 @@ def table(rows: list[dict]) -> str:
     def s(x) -> str:
         return "–" if x is None else f"{x:.1f} s" if x >= 1 else f"{x:.2f} s"
 
-    head = ("| graph triples | parse | validate (pyshacl) | closure (fast) | load | "
-            "build total | `kopru build` wall | peak memory | closure: owlrl tuned / plain "
-            "| rebuild after 1 file | closure update for 1 new fact (in memory) |")
+    base = any("baseline" in r for r in rows)
+    head = ("| graph triples | parse | validate | closure | load | `kopru build --force` | "
+            "peak memory | one-file edit |")
+    if base:
+        head += " baseline build / memory / edit | ratio build / edit |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
-        t = r["timings"]
-        cl = r["closure"]
-        ow = cl.get("owlrl", {}).get("wall")
-        ex = cl.get("exact", {}).get("wall")
-        fast = cl["fast"]["wall"]
-        i = r.get("incremental")
-        inc = f"{i['add_seconds'] * 1000:.1f} ms" if i else "–"
-        ratio = (f"{s(ow)} / {s(ex)} ({ex / fast:.0f}×)" if ow and ex
-                 else f"{s(ow)} / –" if ow else "–")
-        lines.append(
-            f"| {r['triples']:,} | {s(t.get('parse'))} | {s(t.get('validate'))} | "
-            f"{s(t.get('closure', 0) + t.get('filter', 0))} | {s(t.get('load'))} | "
-            f"{s(t.get('total'))} | {s(r['build_wall'])} | "
-            f"{r['build_pss'] / 2**30:.2f} GiB | {ratio} | "
-            f"{s(r.get('incr_wall'))} | {inc} |")
+        k = r["new"]
+        t = k["timings"]
+        line = (f"| {r['triples']:,} | {s(t.get('parse'))} | {s(t.get('validate'))} "
+                f"({k['validator']}) | {s(t.get('closure', 0) + t.get('filter', 0))} | "
+                f"{s(t.get('load'))} | **{s(k['build_wall'])}** | "
+                f"{k['build_pss'] / 2**30:.2f} GiB | **{s(k['edit_wall'])}** |")
+        if base and "baseline" in r:
+            b = r["baseline"]
+            line += (f" {s(b['build_wall'])} / {b['build_pss'] / 2**30:.2f} GiB / "
+                     f"{s(b['edit_wall'])} | {b['build_wall'] / k['build_wall']:.1f}× / "
+                     f"{b['edit_wall'] / k['edit_wall']:.1f}× |")
+        elif base:
+            line += " – | – |"
+        lines.append(line)
     return "\n".join(lines)
 
 
-def write_doc(path: Path, rows: list[dict]) -> None:
+def write_doc(path: Path, rows: list[dict], baseline: Path | None) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
+    against = f", baseline `{baseline.name}` in the same run" if baseline else ""
     stamp = (f"Measured {time.strftime('%Y-%m-%d')} by `python bench/scale.py` on "
              f"{os.cpu_count()} cores ({platform.python_implementation()} "
-             f"{platform.python_version()}).")
+             f"{platform.python_version()}){against}; load average at the end "
+             f"{os.getloadavg()[0]:.1f}.")
     block = f"<!-- scale-table -->\n{stamp}\n\n{table(rows)}\n<!-- /scale-table -->"
     if "<!-- scale-table -->" in text:
         text = re.sub(r"<!-- scale-table -->.*?<!-- /scale-table -->", lambda m: block, text,
@@ -597,8 +610,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="10k,100k,1M",
                     help="comma-separated graph sizes (default 10k,100k,1M)")
+    ap.add_argument("--baseline", type=Path, default=None, metavar="DIR",
+                    help="another checkout of Köprü to measure in the same run")
+    ap.add_argument("--closure", action="store_true", help="also time the closure alone")
     ap.add_argument("--owlrl", type=parse_size, default=0, metavar="SIZE",
-                    help="also time owlrl (tuned and plain) on sizes up to SIZE")
+                    help="with --closure, also time owlrl (tuned and plain) up to SIZE")
     ap.add_argument("--workdir", type=Path, default=None,
                     help="where the synthetic projects go (default: a temp dir)")
     ap.add_argument("--seed", type=int, default=1)
@@ -611,7 +627,8 @@ def main() -> int:
     args = ap.parse_args()
     sizes = [parse_size(x) for x in args.sizes.split(",")]
     print(f"Köprü scale bench — {os.cpu_count()} cores, sizes "
-          f"{', '.join(label(s) for s in sizes)}", flush=True)
+          f"{', '.join(label(s) for s in sizes)}, load average {os.getloadavg()[0]:.1f}",
+          flush=True)
     tmp = None
     if args.workdir is None:
         tmp = tempfile.TemporaryDirectory(prefix="kopru-scale-")
@@ -634,21 +651,27 @@ def main() -> int:
         return 0
     try:
         for size in sizes:
-            rows.append(measure(size, workdir, args.owlrl, args.seed))
+            rows.append(measure(size, workdir, args.seed, args.baseline, args.closure,
+                                args.owlrl))
+            if args.json:
+                args.json.write_text(json.dumps(rows, indent=2, default=str))
     finally:
         if tmp is not None:
             tmp.cleanup()
     print()
     print(table(rows))
-    big = [r for r in rows if r["size"] >= 1_000_000]
-    for r in big:
-        ok = r["build_wall"] <= GOAL_SECONDS and r["build_pss"] <= GOAL_BYTES
-        print(f"\ngoal (1M triples ≤ 5 min, ≤ 8 GiB): {'met' if ok else 'NOT met'} "
-              f"({r['build_wall']:.0f} s, {r['build_pss'] / 2**30:.2f} GiB)")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2))
+    for r in rows:
+        if r["size"] >= 1_000_000:
+            k = r["new"]
+            ok = k["build_wall"] <= GOAL_SECONDS and k["build_pss"] <= GOAL_BYTES
+            print(f"\ngoal (1M triples built in ≤ {GOAL_SECONDS} s within ≤ "
+                  f"{GOAL_BYTES / 2**30:.0f} GiB): {'met' if ok else 'NOT met'} "
+                  f"({k['build_wall']:.0f} s, {k['build_pss'] / 2**30:.2f} GiB); one-file "
+                  f"edit ≤ {GOAL_EDIT_SECONDS} s: "
+                  f"{'met' if k['edit_wall'] <= GOAL_EDIT_SECONDS else 'NOT met'} "
+                  f"({k['edit_wall']:.1f} s)")
     if args.write_doc:
-        write_doc(args.write_doc, rows)
+        write_doc(args.write_doc, rows, args.baseline)
     return 0
 
 

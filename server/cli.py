@@ -312,9 +312,13 @@ def cmd_validate(args) -> int:
     from server.pipeline.parse import parse_project
     from server.pipeline.validate import validate
 
+    from server.pipeline.limits import memory_limit
+
     project = _project(args)
-    parsed = parse_project(project)  # TurtleSyntaxError → main prints it
-    result = validate(parsed)
+    with memory_limit(sum(p.stat().st_size for p in project.build_inputs()),
+                      what="validation"):
+        parsed = parse_project(project)  # TurtleSyntaxError → main prints it
+        result = validate(parsed)
     if result.conforms:
         asserted = len(set(parsed.triples("graph")))
         ontology = len(set(parsed.triples("ontology")))

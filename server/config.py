@@ -21,6 +21,7 @@ DEFAULT_SERVICE_ALLOWLIST = (
     "https://dbpedia.org/sparql",
 )
 REASONERS = ("fast", "owlrl", "exact")
+VALIDATORS = ("auto", "pyshacl", "shacl")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -45,6 +46,24 @@ def _flag(text: str) -> bool:
     if text.strip().lower() in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected 1 or 0")
+
+
+def _validator(text: str) -> str:
+    if text not in VALIDATORS:
+        raise ValueError(f"expected one of {', '.join(VALIDATORS)}")
+    return text
+
+
+def parse_bytes(text: str) -> int | None:
+    """'4G', '512M', '1500000' → bytes; 'auto' → None (the default)."""
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    if t == "AUTO":
+        return None
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    n = float(t[:-1]) * units[t[-1]] if t[-1:] in units else float(t)
+    if n <= 0:
+        raise ValueError("expected a positive size such as 4G or 512M, or auto")
+    return int(n)
 
 
 def _log_level(text: str) -> str:
@@ -118,6 +137,13 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds a push keeps the previous version for queries still using it"),
     Setting("KOPRU_REASONER", "reasoner", _reasoner, "`fast`",
             "the build's OWL RL engine: `fast`, `owlrl` (tuned owlrl) or `exact` (plain owlrl)"),
+    Setting("KOPRU_VALIDATOR", "validator", _validator, "`auto`",
+            "the build's SHACL validator: `auto` (pyshacl below 50,000 data triples, else the "
+            "`shacl` package checked by pyshacl), `pyshacl` or `shacl`"),
+    Setting("KOPRU_BUILD_MEMORY", "build_memory", parse_bytes,
+            "512 MiB + 128 × the input files' size",
+            "memory a build or `kopru validate` may use (all its processes) before it is "
+            "stopped, e.g. `4G`"),
     Setting("KOPRU_PARALLEL", "parallel_build", _flag, "`1`",
             "`0` runs the build's closure in-process instead of beside validation"),
     Setting("KOPRU_LOG_LEVEL", "log_level", _log_level, "`info`",
@@ -149,6 +175,8 @@ class Config:
     push_timeout: float = 600.0
     push_grace: float = 15.0
     reasoner: str = "fast"
+    validator: str = "auto"
+    build_memory: int | None = None      # bytes; None → 512 MiB + 128 × input size
     parallel_build: bool = True
     log_level: str = "info"
     dev: bool = False

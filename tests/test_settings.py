@@ -101,7 +101,8 @@ def _sample_values() -> list[str]:
                "KOPRU_STORE_UPDATE_URL": "http://127.0.0.1:1/update",
                "KOPRU_STORE_GSP_URL": "http://127.0.0.1:1/store",
                "KOPRU_STORE_PUSH_TIMEOUT": "60", "KOPRU_STORE_PUSH_GRACE": "1",
-               "KOPRU_REASONER": "owlrl", "KOPRU_PARALLEL": "0", "KOPRU_LOG_LEVEL": "warning"}
+               "KOPRU_REASONER": "owlrl", "KOPRU_PARALLEL": "0", "KOPRU_LOG_LEVEL": "warning",
+               "KOPRU_VALIDATOR": "pyshacl", "KOPRU_BUILD_MEMORY": "2G"}
     return [samples[s.env] for s in SETTINGS]
 
 

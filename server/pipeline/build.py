@@ -1,263 +1,196 @@
 """The build pipeline: parse → validate → infer → load → swap.
 
 `build(project)` does nothing but hash the inputs when the current store was
-built from the same inputs (a warm start: no rdflib, pyshacl or owlrl import
-on that path). Otherwise it runs every step and stops at the first failure,
-leaving the current store as it was:
+built from the same inputs and its database is as the build left it (a warm
+start: no rdflib, pyshacl or owlrl import on that path). When only graph
+files changed since the current store was built, it builds incrementally
+(server/pipeline/incremental.py) and falls back to the whole pipeline
+whenever that cannot give the same store. It stops at the first failure,
+leaving the current store as it was and no temporary files behind:
 
 - TurtleSyntaxError (from server.pipeline.parse): file:line:column: message
 - ValidationFailed: SHACL violations (`.result.text_report()`)
 - InconsistentGraph: OWL RL found a contradiction (e.g. disjoint classes)
+- BuildError: no space left, the memory limit (server/pipeline/limits.py)…
+
+The whole pipeline: the closure runs beside validation (closure_job.py); the
+asserted graphs are bulk-loaded as N-Triples while it runs, the entailed
+graph from the file the closure writes.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable
 
-from server.config import settings
-from server.errors import BuildError, InconsistentGraph, ValidationFailed
+from server.errors import InconsistentGraph, ValidationFailed
 from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, GRAPH_SHAPES
-from server.pipeline.project import PIPELINE_VERSION, Project
-from server.stores.state import (build_lock, current_store_dir, read_manifest, swap_current,
-                                 write_store)
+from server.pipeline.outcome import MIXIN_FILE, BuildResult, Progress, finish, keep_inputs
+from server.pipeline.project import PIPELINE_VERSION, InputFile, Project, library_versions
+from server.stores.state import (
+    StoreWriter,
+    build_lock,
+    current_store_dir,
+    read_manifest,
+    remove_stale_temporaries,
+    store_damage,
+)
 
-Progress = Callable[[str, float, str], None]
-
-
-@dataclass
-class BuildResult:
-    skipped: bool                 # True: warm start, the current store was up to date
-    hash: str
-    store_dir: Path | None
-    manifest: dict = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)   # this run's steps
-    validation: object | None = None   # ValidationResult (warnings may be in it)
-    previous_store_dir: Path | None = None
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return self.manifest.get("counts", {})
+__all__ = ["BuildResult", "Progress", "build", "is_current"]
 
 
 def is_current(project: Project, input_hash: str | None = None) -> bool:
-    """Whether the current store was built from the project's present inputs."""
-    manifest = read_manifest(current_store_dir(project))
-    return bool(manifest) and manifest.get("hash") == (input_hash or project.input_hash())
+    """Whether the current store was built from the project's present inputs
+    (and its database is as that build left it)."""
+    store_dir = current_store_dir(project)
+    manifest = read_manifest(store_dir)
+    return (bool(manifest) and manifest.get("hash") == (input_hash or project.input_hash())
+            and not store_damage(store_dir, manifest))
 
 
 def build(project: Project, *, force: bool = False,
           progress: Progress | None = None) -> BuildResult:
     """Build the project's store unless it is up to date (or force)."""
+    from server.pipeline.limits import memory_limit
+
     t_start = time.perf_counter()
     say = progress or (lambda step, seconds, detail: None)
-    h = project.input_hash()
+    inputs = project.input_files()
+    h = project.input_hash(inputs)
     t_hash = time.perf_counter() - t_start
     if not force:
-        result = _up_to_date(project, h, t_hash)
+        result = _up_to_date(project, h, t_hash, say)
         if result:
-            say("up to date", result.timings["total"], f"store {result.store_dir.name}")
             return result
 
     with build_lock(project):
+        remove_stale_temporaries(project)
         if not force:  # another process may have built it while we waited
-            result = _up_to_date(project, h, t_hash)
+            result = _up_to_date(project, h, t_hash, say, quiet_damage=True)
             if result:
-                say("up to date", result.timings["total"], f"store {result.store_dir.name}")
                 return result
-        return _build(project, h, say, t_start)
+        with memory_limit(inputs) as limit:
+            if not force:
+                from server.pipeline.incremental import FullBuildNeeded, build_incrementally
+
+                try:
+                    return build_incrementally(project, inputs, h, say, t_start, limit)
+                except FullBuildNeeded as e:
+                    if e.reason:
+                        say("incremental", time.perf_counter() - t_start,
+                            f"not possible: {e.reason}; building everything")
+            return _build(project, inputs, h, say, t_start, limit)
 
 
-def _up_to_date(project: Project, h: str, t_hash: float) -> BuildResult | None:
+def _up_to_date(project: Project, h: str, t_hash: float, say: Progress, *,
+                quiet_damage: bool = False) -> BuildResult | None:
     store_dir = current_store_dir(project)
     manifest = read_manifest(store_dir)
-    if manifest.get("hash") == h:
-        return BuildResult(skipped=True, hash=h, store_dir=store_dir, manifest=manifest,
-                           timings={"hash": t_hash, "total": t_hash})
-    return None
+    if manifest.get("hash") != h:
+        return None
+    damage = store_damage(store_dir, manifest)
+    if damage:
+        if not quiet_damage:
+            say("check", t_hash, f"the current store is damaged ({damage}): rebuilding")
+        return None
+    assert store_dir is not None   # it has a manifest
+    say("up to date", t_hash, f"store {store_dir.name}")
+    return BuildResult(skipped=True, hash=h, store_dir=store_dir, manifest=manifest,
+                       timings={"hash": t_hash, "total": t_hash})
 
 
-def _build(project: Project, h: str, say: Progress, t_start: float) -> BuildResult:
-    from server.pipeline.parse import parse_project
-    from server.pipeline.validate import validate
+def _build(project: Project, inputs: list[InputFile], h: str, say: Progress,
+           t_start: float, limit) -> BuildResult:
+    from server.pipeline.closure_job import ClosureJob
+    from server.pipeline.parse import ntriples, parse_project
+    from server.pipeline.validate import ontology_mixin, validate
 
     timings: dict[str, float] = {}
-
     t0 = time.perf_counter()
     parsed = parse_project(project)
-    # rdflib graphs for pyshacl and owlrl, made once before any fork
-    _ = (parsed.data_graph, parsed.ontology_graph, parsed.shapes_graph)
+    data_nt = ntriples(parsed.triples("graph"))
     timings["parse"] = time.perf_counter() - t0
-    say("parse", timings["parse"],
-        f"{len(parsed.files)} files, {parsed.count()} triples")
+    say("parse", timings["parse"], f"{len(parsed.files)} files, {parsed.count()} triples")
 
-    # The closure does not depend on validation: on a machine with two or
-    # more cores it runs in a forked child while this process validates.
-    t0 = time.perf_counter()
-    closure = _Closure(parsed)
-    try:
-        validation = validate(parsed)
-        timings["validate"] = time.perf_counter() - t0
-        if not validation.conforms:
-            say("validate", timings["validate"], f"{len(validation.errors)} violations")
-            raise ValidationFailed(validation)
-        warn = f", {len(validation.warnings)} warnings" if validation.warnings else ""
-        say("validate", timings["validate"], f"conforms{warn}")
+    with StoreWriter(project, h) as writer:
+        limit.on_hard_stop(writer.discard)
+        t0 = time.perf_counter()
+        closure = ClosureJob(parsed, writer.path)
+        try:
+            validation = validate(parsed, data_nt=data_nt)
+            timings["validate"] = time.perf_counter() - t0
+            if not validation.conforms:
+                say("validate", timings["validate"], f"{len(validation.errors)} violations")
+                raise ValidationFailed(validation)
+            warn = f", {len(validation.warnings)} warnings" if validation.warnings else ""
+            how = f" ({validation.engine}{'; ' + validation.note if validation.note else ''})"
+            say("validate", timings["validate"], f"conforms{warn}{how}")
 
-        t1 = time.perf_counter()
-        inferred = closure.result()
-    finally:
-        closure.cancel()
-    timings["closure"] = inferred.seconds
-    timings["filter"] = inferred.filter_seconds
-    timings["infer_wait"] = time.perf_counter() - t1
-    if closure.parallel:
-        timings["parallel"] = 1.0
-    if inferred.inconsistencies:
-        say("closure", inferred.seconds, f"{len(inferred.inconsistencies)} inconsistencies")
-        raise InconsistentGraph(inferred.inconsistencies)
-    how = " (in parallel with validate)" if closure.parallel else ""
-    say("closure", inferred.seconds + inferred.filter_seconds,
-        f"{len(inferred.entailed)} entailed triples ({inferred.dropped_total} dropped "
-        f"as noise){how}")
+            t0 = time.perf_counter()
+            writer.load(GRAPH_ASSERTED, data_nt)
+            del data_nt
+            if closure.parallel:   # the child has its own copy; the report is written
+                parsed.release("graph")
+            for graph, role in ((GRAPH_ONTOLOGY, "ontology"), (GRAPH_SHAPES, "shapes")):
+                writer.load(graph, ntriples(parsed.triples(role)))
+            timings["load_asserted"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    entailed = inferred.entailed
-    manifest = {
-        "hash": h,
-        "pipeline_version": PIPELINE_VERSION,
-        "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "project": str(project.root),
-        "files": [f.relpath for f in parsed.files],
-        "closure_size": inferred.closure_size,
-        "dropped": inferred.dropped,
-        "warnings": len(validation.warnings),
-        "timings": {k: round(v, 4) for k, v in timings.items()},
-    }
-    store_dir = write_store(project, {
-        GRAPH_ASSERTED: parsed.triples("graph"),
-        GRAPH_ONTOLOGY: parsed.triples("ontology"),
-        GRAPH_SHAPES: parsed.triples("shapes"),
-        GRAPH_ENTAILED: entailed,
-    }, manifest)
-    timings["load"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            inferred = closure.result()
+            timings["infer_wait"] = time.perf_counter() - t1
+            timings["closure"] = inferred.seconds
+            timings["filter"] = inferred.filter_seconds
+            if closure.parallel:
+                timings["parallel"] = 1.0
+            if inferred.inconsistencies:
+                say("closure", inferred.seconds,
+                    f"{len(inferred.inconsistencies)} inconsistencies")
+                raise InconsistentGraph(inferred.inconsistencies)
+            how = " (in parallel with validate)" if closure.parallel else ""
+            say("closure", inferred.seconds + inferred.filter_seconds,
+                f"{inferred.entailed_count} entailed triples ({inferred.dropped_total} "
+                f"dropped as noise){how}")
+
+            t0 = time.perf_counter()
+            writer.load(GRAPH_ENTAILED, closure.entailed_path)
+            with writer.writing():
+                closure.entailed_path.unlink()
+                keep_inputs(writer.path, inputs)
+                (writer.path / MIXIN_FILE).write_text(ontology_mixin(parsed), encoding="utf-8")
+            timings["load_entailed"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            saved = closure.wait_saved()
+            timings["save_wait"] = time.perf_counter() - t1
+        finally:
+            closure.cancel()
+        manifest = _manifest(project, h, inputs, parsed, inferred, validation, timings)
+        manifest["closure_state"] = saved
+        store_dir = writer.finish(manifest)
+    timings["load"] = time.perf_counter() - t0 + timings["load_asserted"]
     manifest = read_manifest(store_dir)
     c = manifest.get("counts", {})
     say("load", timings["load"],
         f"{c.get('asserted', 0)} asserted, {c.get('entailed', 0)} entailed, "
         f"{c.get('ontology', 0)} ontology, {c.get('shapes', 0)} shapes triples")
-
-    t0 = time.perf_counter()
-    previous = swap_current(project, store_dir)
-    timings["swap"] = time.perf_counter() - t0
-    timings["total"] = time.perf_counter() - t_start
-    say("swap", timings["swap"], f"current → {store_dir.name}")
-
-    # Record the whole run's timings in the manifest (best effort).
-    manifest["timings"] = {k: round(v, 4) for k, v in timings.items()}
-    _rewrite_manifest(store_dir, manifest)
-    return BuildResult(skipped=False, hash=h, store_dir=store_dir, manifest=manifest,
-                       timings=timings, validation=validation, previous_store_dir=previous)
+    return finish(project, store_dir, manifest, timings, t_start, say,
+                  validation=validation)
 
 
-class _Closure:
-    """The OWL RL closure, computed in a forked child process when the
-    machine has more than one core (and KOPRU_PARALLEL is not 0), else
-    in this process when asked for."""
-
-    def __init__(self, parsed) -> None:
-        import os
-
-        self.parsed = parsed
-        self.proc = None
-        self.conn = None
-        self.parallel = False
-        if settings().parallel_build and (os.cpu_count() or 1) > 1:
-            try:
-                import multiprocessing
-
-                ctx = multiprocessing.get_context("fork")
-                self.conn, child = ctx.Pipe(duplex=False)
-                self.proc = ctx.Process(target=_closure_child, args=(parsed, child),
-                                        daemon=True)
-                self.proc.start()
-                child.close()
-                self.parallel = True
-            except (ValueError, OSError):  # no fork here: run it in-process later
-                self.proc = self.conn = None
-
-    def result(self):
-        from server.reasoning.infer import infer_oxigraph
-
-        if self.proc is None:
-            return infer_oxigraph(self.parsed)
-        try:
-            kind, payload = _recv(self.conn)
-        except EOFError:
-            self.proc.join()
-            raise BuildError(f"the closure process died (exit code {self.proc.exitcode})")
-        self.proc.join()
-        if kind == "error":
-            raise BuildError(f"the OWL RL closure failed: {payload}")
-        return _unpack(payload)
-
-    def cancel(self) -> None:
-        if self.proc is not None and self.proc.is_alive():
-            self.proc.terminate()
-            self.proc.join(5)
-        if self.conn is not None:
-            self.conn.close()
-        self.proc = self.conn = None
-
-
-def _closure_child(parsed, conn) -> None:  # pragma: no cover - runs in the child
-    import pickle
-
-    try:
-        from server.reasoning.infer import infer_oxigraph
-
-        payload = ("ok", _pack(infer_oxigraph(parsed)))
-    except BaseException as e:  # report anything, the parent decides
-        payload = ("error", f"{type(e).__name__}: {e}")
-    conn.send_bytes(pickle.dumps(payload))
-    conn.close()
-
-
-def _recv(conn):
-    import pickle
-
-    return pickle.loads(conn.recv_bytes())
-
-
-def _pack(result) -> dict:
-    """An InferOxResult as plain data: triples as N-Triples bytes."""
-    import pyoxigraph as ox
-
-    d = dict(result.__dict__)
-    d["entailed"] = ox.serialize(result.entailed, format=ox.RdfFormat.N_TRIPLES)
-    return d
-
-
-def _unpack(d: dict):
-    import pyoxigraph as ox
-
-    from server.reasoning.infer import InferOxResult
-
-    d = dict(d)
-    d["entailed"] = [q.triple for q in ox.parse(d["entailed"], ox.RdfFormat.N_TRIPLES)]
-    return InferOxResult(**d)
-
-
-def _rewrite_manifest(store_dir: Path, manifest: dict) -> None:
-    import json
-    import os
-
-    path = store_dir / "manifest.json"
-    tmp = path.with_suffix(".json.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
+def _manifest(project: Project, h: str, inputs: list[InputFile], parsed, inferred,
+              validation, timings: dict) -> dict:
+    return {
+        "hash": h,
+        "pipeline_version": PIPELINE_VERSION,
+        "libraries": library_versions().strip(),
+        "built_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "project": str(project.root),
+        "files": [f.relpath for f in parsed.files],
+        "inputs": {f.relpath: {"role": f.role, "sha256": f.sha256, "size": f.size}
+                   for f in inputs},
+        "closure_engine": inferred.engine,
+        "closure_size": inferred.closure_size,
+        "dropped": inferred.dropped,
+        "warnings": len(validation.warnings),
+        "validator": validation.engine,
+        "timings": {k: round(v, 4) for k, v in timings.items()},
+    }

@@ -19,12 +19,22 @@ from server.errors import ProjectError
 
 # Bump when the pipeline's output for the same inputs changes (parse, closure
 # filtering, store layout, manifest format): a bump forces a rebuild.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 SHAPES_FILE = "shapes.ttl"
 
 # Libraries whose version changes what the build produces.
 _VERSIONED_LIBS = ("rdflib", "owlrl", "pyshacl", "pyoxigraph")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One build input as it is now: where, what for, and its content's hash."""
+    path: Path
+    relpath: str
+    role: str           # "ontology", "shapes" or "graph"
+    sha256: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -82,32 +92,62 @@ class Project:
         return sorted(p for p in self.queries_dir.glob("*.rq") if p.is_file())
 
     def build_inputs(self) -> list[Path]:
-        """Every file whose content goes into the store."""
+        """Every file whose content goes into the store. Raises ProjectError
+        for one that is a link to somewhere outside the project: Köprü
+        publishes what the project holds, never a file it points at."""
         shapes = self.shapes_file()
-        return self.ontology_files() + ([shapes] if shapes else []) + self.graph_files()
+        paths = self.ontology_files() + ([shapes] if shapes else []) + self.graph_files()
+        for path in paths:
+            self._check_inside(path)
+        return paths
+
+    def _check_inside(self, path: Path) -> None:
+        try:
+            path.resolve().relative_to(self.root)
+        except ValueError:
+            raise ProjectError(
+                f"{self.relpath(path)} is a link to a file outside the project; Köprü "
+                "reads only files inside the project directory: copy the file in "
+                "instead of linking to it") from None
 
     def relpath(self, path: str | os.PathLike[str]) -> str:
         """Path relative to the project root, with '/' separators."""
         p = Path(path)
-        try:
-            return p.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return str(p)
+        for candidate in (p.absolute(), p.resolve()):
+            try:
+                return candidate.relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+        return str(p)
 
-    def input_hash(self) -> str:
+    def role(self, path: Path) -> str:
+        if path.parent == self.graph_dir:
+            return "graph"
+        return "shapes" if path.name == SHAPES_FILE else "ontology"
+
+    def input_files(self) -> list[InputFile]:
+        """Every build input with the sha256 of its content."""
+        out = []
+        for path in self.build_inputs():
+            with open(path, "rb") as f:
+                digest = hashlib.file_digest(f, "sha256")
+                size = f.tell()
+            out.append(InputFile(path, self.relpath(path), self.role(path),
+                                 digest.hexdigest(), size))
+        return out
+
+    def input_hash(self, inputs: list[InputFile] | None = None) -> str:
         """sha256 over the pipeline version, library versions, and the
-        relative path and bytes of every build input.
+        relative path and content hash of every build input.
 
         queries/*.rq are not part of it: they are read from disk when used and
         do not change the store, so editing a query never forces a rebuild.
         """
         h = hashlib.sha256()
         h.update(f"kopru-pipeline {PIPELINE_VERSION}\n".encode())
-        h.update(_library_versions().encode())
-        for path in self.build_inputs():
-            data = path.read_bytes()
-            h.update(f"\0{self.relpath(path)}\0{len(data)}\0".encode())
-            h.update(data)
+        h.update(library_versions().encode())
+        for f in self.input_files() if inputs is None else inputs:
+            h.update(f"\0{f.relpath}\0{f.size}\0{f.sha256}".encode())
         return h.hexdigest()
 
     # --- state ------------------------------------------------------------
@@ -130,7 +170,7 @@ class Project:
 _lib_versions_cache: str | None = None
 
 
-def _library_versions() -> str:
+def library_versions() -> str:
     global _lib_versions_cache
     if _lib_versions_cache is None:
         from importlib import metadata

@@ -1,25 +1,57 @@
 """SHACL validation of the instance data (the build's gate).
 
 Data graph: every graph/*.ttl merged. Ontology graph: ontology/*.ttl (pyshacl
-mixes it into the data graph, so sh:targetClass reaches instances of
-subclasses). Shapes: ontology/shapes.ttl. No RDFS/OWL inference is run here:
-the subclass axioms of the ontology are enough for targets, and the shapes are
-written for the data as asserted (which is what a contributor edits).
-SHACL-SPARQL constraints are enabled (advanced=True).
+mixes its declarations and axioms into the data graph, so sh:targetClass
+reaches instances of subclasses). Shapes: ontology/shapes.ttl. No RDFS/OWL
+inference is run here. SHACL-SPARQL constraints are enabled. A result of
+severity sh:Violation fails the build; sh:Warning and sh:Info are reported
+but let it go on. Only top-level results are reported: the nested results
+pyshacl attaches with sh:detail (why a value failed its sh:node) are not
+violations of their own.
 
-A result of severity sh:Violation fails the build; sh:Warning and sh:Info are
-reported but let it go on.
+Two validators (`engine`, or KOPRU_VALIDATOR):
+
+- pyshacl is the reference, and what "auto" uses below SMALL_PROJECT
+  data triples;
+- the `shacl` package (a Rust validator, pinned to SHACL_VERSION), over
+  the data plus the same ontology triples pyshacl mixes in, for larger
+  projects, when the shapes use only the SHACL terms it is tested on
+  against pyshacl (FAST_VALIDATOR_TERMS). Whatever it reports is reported
+  again by pyshacl over the reported nodes' neighbourhood, and the report
+  the user reads is pyshacl's; if they disagree, pyshacl checks everything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
+
+from server.config import settings
 from server.errors import ShapesError
 from server.namespaces import SH, shorten
-from server.pipeline.parse import ParsedProject, parse_project
+from server.pipeline.focus import TripleIndex, neighbourhood, shapes_reach
+from server.pipeline.parse import ParsedProject, ntriples, parse_project
 from server.pipeline.project import Project
+from server.terms import to_rdflib_graph
+
+SH_NS = "http://www.w3.org/ns/shacl#"
+SHACL_VERSION = "0.3.4"        # the `shacl` package, as pinned in pyproject.toml
+SMALL_PROJECT = 50_000         # data triples below which "auto" runs pyshacl alone
+# The SHACL terms the fast validator is checked on against pyshacl (every
+# shape's mutation tests and generated broken variants); anything else in
+# the shapes makes "auto" use pyshacl.
+FAST_VALIDATOR_TERMS = frozenset([
+    "NodeShape", "PropertyShape", "property", "path", "targetClass", "targetSubjectsOf",
+    "targetObjectsOf", "targetNode", "target", "SPARQLTarget", "SPARQLConstraint", "sparql",
+    "select", "prefixes", "declare", "prefix", "namespace", "message", "class", "datatype",
+    "minCount", "maxCount", "pattern", "node", "hasValue", "or", "qualifiedValueShape",
+    "qualifiedMinCount", "qualifiedMaxCount", "minInclusive", "languageIn", "nodeKind", "IRI",
+    "minLength",
+])
 
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
@@ -53,6 +85,8 @@ class ValidationResult:
     files: int = 0
     triples: int = 0
     seconds: float = 0.0
+    engine: str = "pyshacl"   # which validator decided ("pyshacl", "shacl", "none")
+    note: str = ""            # why another validator than the usual one decided
 
     @property
     def errors(self) -> list[Violation]:
@@ -100,29 +134,83 @@ def _short(nt: str, prefixes: dict[str, str] | None = None) -> str:
     return nt
 
 
-def validate(project: Project | ParsedProject) -> ValidationResult:
+def validate(project: Project | ParsedProject, *, engine: str | None = None,
+             data_nt: bytes | None = None) -> ValidationResult:
     """Parse (if given a Project) and SHACL-validate. Raises
-    TurtleSyntaxError on a syntax error."""
+    TurtleSyntaxError on a syntax error.
+
+    `engine`: "pyshacl", "shacl" or "auto" (the default, KOPRU_VALIDATOR):
+    see the module docstring. `data_nt`: the data graph already serialised
+    as N-Triples (the build has it), for the fast validator."""
     parsed = project if isinstance(project, ParsedProject) else parse_project(project)
     t0 = time.perf_counter()
-    result = _run_shacl(parsed)
+    if not parsed.by_role("shapes") or parsed.count("shapes") == 0:
+        result = ValidationResult(conforms=True, engine="none")
+    else:
+        chosen, why = choose_engine(parsed, engine)
+        if chosen == "shacl":
+            result = _validate_fast(parsed, data_nt)
+        else:
+            result = _run_pyshacl(parsed, parsed.data_graph)
+            result.note = why
     result.files = len(parsed.files)
     result.triples = parsed.count()
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def _run_shacl(parsed: ParsedProject) -> ValidationResult:
-    if not parsed.by_role("shapes") or parsed.count("shapes") == 0:
-        return ValidationResult(conforms=True)
+def choose_engine(parsed: ParsedProject, engine: str | None = None,
+                  data_triples: int | None = None) -> tuple[str, str]:
+    """("pyshacl" or "shacl", why) for this project (`data_triples`: its
+    size, when `parsed` holds only the ontology and shapes)."""
+    engine = engine or settings().validator
+    if engine == "pyshacl":
+        return "pyshacl", ""
+    n = parsed.count("graph") if data_triples is None else data_triples
+    if engine == "auto" and n < SMALL_PROJECT:
+        return "pyshacl", ""
+    if not fast_validator_available():
+        return "pyshacl", f"the shacl package {SHACL_VERSION} is not installed"
+    unsupported = unsupported_shapes(parsed.triples("shapes"))
+    if unsupported:
+        return "pyshacl", f"the shapes use {unsupported}, which the fast validator is not checked on"
+    return "shacl", ""
+
+
+def fast_validator_available() -> bool:
+    try:
+        from importlib import metadata
+
+        return metadata.version("shacl") == SHACL_VERSION
+    except Exception:  # not installed, or a broken installation
+        return False
+
+
+def unsupported_shapes(shapes_triples: Iterable) -> str:
+    """The first SHACL term the shapes use outside what the fast validator
+    is tested on against pyshacl (tests/test_validation_engines.py), or ""."""
+    for t in shapes_triples:
+        for term in (t.predicate, t.object):
+            if isinstance(term, ox.NamedNode) and term.value.startswith(SH_NS):
+                local = term.value[len(SH_NS):]
+                if local not in FAST_VALIDATOR_TERMS:
+                    return "sh:" + local
+    return ""
+
+
+def _run_pyshacl(parsed: ParsedProject, data_graph, *, focus: set | None = None,
+                 data_triples: list | None = None) -> ValidationResult:
+    """pyshacl over `data_graph` (the whole data, or a neighbourhood given
+    also as `data_triples`); with `focus`, only results about those nodes
+    (N-Triples strings) count."""
     import logging
 
     import pyshacl
 
     logging.getLogger("pyshacl").setLevel(logging.ERROR)
-    shapes = resolve_sparql_targets(parsed)
+    shapes = resolve_sparql_targets(parsed, data_triples)
     conforms, report, _text = pyshacl.validate(
-        parsed.data_graph,
+        data_graph,
         shacl_graph=shapes,
         ont_graph=parsed.ontology_graph if len(parsed.ontology_graph) else None,
         inference="none",
@@ -135,16 +223,114 @@ def _run_shacl(parsed: ParsedProject) -> ValidationResult:
     )
     if not hasattr(report, "subjects"):  # pyshacl.errors.ValidationFailure
         raise ShapesError(f"ontology/shapes.ttl could not be applied: {report}")
-    violations = _violations(report, parsed)
+    violations = _violations(report, parsed, data_graph)
+    if focus is not None:
+        violations = [v for v in violations if v.focus_node in focus]
     conforms = not any(v.severity == "Violation" for v in violations)
-    return ValidationResult(conforms=conforms, violations=violations)
+    return ValidationResult(conforms=conforms, violations=violations, engine="pyshacl")
 
 
-def resolve_sparql_targets(parsed: ParsedProject):
+# --- the fast validator -------------------------------------------------------------------
+
+
+def _validate_fast(parsed: ParsedProject, data_nt: bytes | None) -> ValidationResult:
+    """The `shacl` package over the whole data; what it reports is reported
+    by pyshacl (the reference) from the reported nodes' neighbourhood, and
+    any disagreement means pyshacl over everything."""
+    if data_nt is None:
+        data_nt = ntriples(parsed.triples("graph"))
+    mixin = ontology_mixin(parsed)
+    results = run_fast_validator(shapes_text(parsed), data_nt, mixin)
+    if not results:
+        return ValidationResult(conforms=True, engine="shacl")
+    if any(r.focus_node.startswith("_:") for r in results):
+        full = _run_pyshacl(parsed, parsed.data_graph)
+        full.note = "the fast validator reported a blank node; pyshacl checked everything"
+        return full
+    fast_focus = {r.focus_node for r in results}
+    nodes = [ox.NamedNode(n[1:-1]) for n in fast_focus]
+    index = TripleIndex(parsed.triples("graph"))
+    reach = shapes_reach(parsed.triples("shapes"))
+    triples = neighbourhood(index, nodes, reach)
+    checked = _run_pyshacl(parsed, to_rdflib_graph(triples, parsed.prefixes), focus=fast_focus,
+                           data_triples=triples)
+    if {v.focus_node for v in checked.violations} == fast_focus:
+        checked.engine = "shacl"
+        checked.note = "findings confirmed by pyshacl"
+        return checked
+    full = _run_pyshacl(parsed, parsed.data_graph)
+    full.note = "pyshacl and the fast validator disagreed; pyshacl checked everything"
+    return full
+
+
+def problems_of(parsed: ParsedProject, triples: list, nodes: set, *,
+                data_triples: int) -> list[str]:
+    """What is wrong with `nodes` (violations and warnings, as text) in the
+    graph `triples` (their neighbourhood); [] when they conform. `parsed`
+    holds the ontology and shapes; `data_triples` is the whole data's size
+    (which validator to use)."""
+    focus = {str(n) for n in nodes}
+    engine, _why = choose_engine(parsed, data_triples=data_triples)
+    if engine == "shacl":
+        data = ntriples(triples)
+        return [f"{r.focus_node} {r.path or ''}: {r.message}" for r in
+                run_fast_validator(shapes_text(parsed), data, ontology_mixin(parsed))
+                if r.focus_node in focus or r.focus_node.startswith("_:")]
+    result = _run_pyshacl(parsed, to_rdflib_graph(triples, parsed.prefixes), focus=focus,
+                          data_triples=triples)
+    return [f"{v.focus_label} {v.path_label}: {v.message}" for v in result.violations]
+
+
+def run_fast_validator(shapes_nt: str, data_nt: bytes, mixin_nt: str) -> list:
+    """The `shacl` package's results (all severities) for the data (+ the
+    ontology mixin), as its Result objects."""
+    import os
+    import tempfile
+
+    import shacl
+
+    compiled = shacl.Shapes.from_text(shapes_nt, format="ntriples")
+    try:  # from a file: no copy of the whole graph as a Python string
+        with tempfile.NamedTemporaryFile(prefix="kopru-validate-", suffix=".nt",
+                                         delete=False) as f:
+            f.write(data_nt)
+            f.write(b"\n")
+            f.write(mixin_nt.encode("utf-8"))
+        report = compiled.validate_file(f.name, allow_warnings=True)
+    except OSError:  # no room for it: in memory after all
+        report = compiled.validate_text(data_nt.decode("utf-8") + "\n" + mixin_nt,
+                                        format="ntriples", allow_warnings=True)
+    finally:
+        with contextlib.suppress(OSError, NameError):
+            os.unlink(f.name)
+    return list(report.results)
+
+
+def shapes_text(parsed: ParsedProject) -> str:
+    """The shapes graph as N-Triples."""
+    return ntriples(parsed.triples("shapes")).decode("utf-8")
+
+
+def ontology_mixin(parsed: ParsedProject) -> str:
+    """What pyshacl mixes into the data graph from the ontology (its
+    `inoculate`: class and property declarations and axioms), as N-Triples:
+    the fast validator needs the same graph to agree with pyshacl."""
+    if "mixin" not in parsed.derived:
+        from pyshacl.rdfutil.inoculate import inoculate
+        from rdflib import Graph
+
+        mixed = inoculate(Graph(), parsed.ontology_graph)  # type: ignore[arg-type]
+        parsed.derived["mixin"] = (mixed.serialize(format="nt")
+                                   if len(parsed.ontology_graph) else "")
+    return parsed.derived["mixin"]
+
+
+def resolve_sparql_targets(parsed: ParsedProject, data: list | None = None):
     """The shapes graph with every SPARQL-based target (sh:target [ a
     sh:SPARQLTarget ; sh:select … ]) replaced by the sh:targetNode values
     it selects, computed by pyoxigraph over data + ontology — the same graph
-    pyshacl would run it on (the data with the ontology mixed in).
+    pyshacl would run it on (the data with the ontology mixed in). `data`:
+    other data triples than the project's (a neighbourhood).
 
     Same semantics, far less time: rdflib's SPARQL engine walks every triple
     of the graph for such a target (seconds for a few thousand triples);
@@ -153,8 +339,6 @@ def resolve_sparql_targets(parsed: ParsedProject):
     pyshacl. Returns the original graph when there is nothing to resolve."""
     from rdflib import RDF, Graph
     from rdflib.namespace import SH as RSH
-
-    import pyoxigraph as ox
 
     shapes = parsed.shapes_graph
     targets = [(shape, t) for shape, t in shapes.subject_objects(RSH.target)
@@ -171,11 +355,12 @@ def resolve_sparql_targets(parsed: ParsedProject):
         prefixes = _declared_prefixes(shapes, t)
         if store is None:
             store = ox.Store()
+            triples = list(parsed.triples("graph")) if data is None else list(data)
             store.extend(ox.Quad(x.subject, x.predicate, x.object, ox.DefaultGraph())
-                         for x in list(parsed.triples("graph")) + list(parsed.triples("ontology")))
+                         for x in triples + list(parsed.triples("ontology")))
         try:
             rows = store.query(query, prefixes=prefixes)
-            nodes = [row["this"] for row in rows]
+            nodes = [row["this"] for row in rows]  # type: ignore[union-attr]  # a SELECT
         except (SyntaxError, OSError, KeyError, TypeError):
             continue
         resolved[(shape, t)] = [_rdflib_term(n) for n in nodes if n is not None]
@@ -212,15 +397,17 @@ def _rdflib_term(term):
     return RdflibTerms().term(term)
 
 
-def _violations(report, parsed: ParsedProject) -> list[Violation]:
+def _violations(report, parsed: ParsedProject, data) -> list[Violation]:
     from rdflib import RDF, BNode, Literal, URIRef
     from rdflib.namespace import SH as RSH
 
     prefixes = parsed.prefixes
-    data = parsed.data_graph
     out: list[Violation] = []
     seen = set()
+    nested = set(report.objects(None, RSH.detail))
     for r in report.subjects(RDF.type, RSH.ValidationResult):
+        if r in nested:  # why a value failed a nested shape: part of its parent
+            continue
         focus = report.value(r, RSH.focusNode)
         path = report.value(r, RSH.resultPath)
         value = report.value(r, RSH.value)
@@ -236,7 +423,7 @@ def _violations(report, parsed: ParsedProject) -> list[Violation]:
         focus_nt = focus.n3() if focus is not None else ""
         files = parsed.files_of(focus_nt) if focus is not None else []
         if not files and isinstance(focus, BNode):
-            files = _files_of_bnode_owner(parsed, focus)
+            files = _files_of_bnode_owner(parsed, focus, data)
         file = ", ".join(files) if files else "(not said in any graph file)"
         line = parsed.line_of(focus_nt, files[0]) if len(files) == 1 else None
 
@@ -305,8 +492,7 @@ def _focus_label(focus, data, prefixes, depth: int = 0) -> str:
     return focus.n3() if focus is not None else "(no focus node)"
 
 
-def _files_of_bnode_owner(parsed: ParsedProject, focus) -> list[str]:
-    data = parsed.data_graph
+def _files_of_bnode_owner(parsed: ParsedProject, focus, data) -> list[str]:
     for s, _p in data.subject_predicates(focus):
         files = parsed.files_of(s.n3())
         if files:

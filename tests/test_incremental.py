@@ -1,0 +1,207 @@
+"""Incremental builds make the store a cold build makes.
+
+After an edit to graph files, `kopru build` builds from the current store
+and the changed triples (server/pipeline/incremental.py). Here every kind of
+edit is made to a synthetic project (bench/generate.py), built
+incrementally, and the store compared quad by quad with a cold build of the
+same files in another state directory: additions (with and without blank
+nodes), removals, a triple moved between files, a file added, a file
+removed, several edits in a row; and the edits that need the whole pipeline
+(ontology, shapes, an axiom in a graph file) fall back to it with the same
+result. An edit that breaks a shape fails the build with the report a full
+validation gives, and the previous store stays current.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+
+import generate  # noqa: E402  (bench/generate.py)
+
+from server.errors import ValidationFailed  # noqa: E402
+from server.pipeline.build import build  # noqa: E402
+from server.pipeline.project import Project  # noqa: E402
+from server.stores.state import current_store_dir  # noqa: E402
+
+NEW_FACT = """
+syn:project-new-{n} a kop:RoadProject ;
+    rdfs:label "A road added by an edit ({n})"@en ;
+    kop:fundedBy syn:agency-0 ; kop:locatedIn syn:city-0 ;
+    kop:status id:status-agreed ; kop:partOf syn:project-0 ;
+    kop:summary "A road project added to test incremental builds."@en ;
+    kop:statedIn <https://w3id.org/kopru/source/synthetic/d00001#S00> .
+"""
+
+NEW_FLOW_WITH_BLANK_NODE = """
+syn:trade-new a kop:TradeFlow ;
+    rdfs:label "A trade flow added by an edit"@en ;
+    kop:exporter syn:state-0 ; kop:importer syn:state-1 ;
+    kop:tradeValue [ a schema:MonetaryAmount ; rdfs:label "USD 7.5"@en ;
+                     schema:value 7.5 ; schema:currency "USD" ] ;
+    kop:summary "Exports from one state to another, added by an edit."@en ;
+    kop:statedIn <https://w3id.org/kopru/source/synthetic/d00001#S01> .
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, Path]:
+    """A synthetic project and its state dir, built once for the module."""
+    base = tmp_path_factory.mktemp("synthetic")
+    generate.generate(base / "p", 1_200, seed=11, file_triples=400)
+    assert not build(Project(base / "p", state_dir=base / "state")).skipped
+    return base / "p", base / "state"
+
+
+@pytest.fixture
+def project(built, tmp_path) -> Project:
+    """A copy of the built synthetic project (files and state) to edit."""
+    root, state = built
+    shutil.copytree(root, tmp_path / "p")
+    shutil.copytree(state, tmp_path / "state", symlinks=True)
+    p = Project(tmp_path / "p", state_dir=tmp_path / "state")
+    assert build(p).skipped
+    return p
+
+
+def store_quads(p: Project) -> set[bytes]:
+    store = ox.Store.read_only(str(current_store_dir(p) / "db"))
+    return set(store.dump(format=ox.RdfFormat.N_QUADS).splitlines())
+
+
+def assert_same_as_cold(p: Project, tmp_path: Path) -> None:
+    cold = Project(p.root, state_dir=tmp_path / f"cold-{len(list(tmp_path.iterdir()))}")
+    build(cold, force=True)
+    mine, theirs = store_quads(p), store_quads(cold)
+    assert mine == theirs, (f"{len(mine - theirs)} quads only in the incremental store, "
+                            f"{len(theirs - mine)} only in the cold one: "
+                            f"{sorted(mine ^ theirs)[:3]}")
+
+
+def graph_file(p: Project, kind: str) -> Path:
+    return sorted((p.root / "graph").glob(f"{kind}-*.ttl"))[-1]
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def no_temporaries(p: Project) -> bool:
+    return not list(p.stores_dir.glob(".tmp-*"))
+
+
+# --- the same store as a cold build ---------------------------------------------------------
+
+
+def test_addition_extends_the_saved_closure(project, tmp_path):
+    append(graph_file(project, "projects"), NEW_FACT.format(n=1))
+    r = build(project)
+    assert r.incremental and not r.skipped
+    assert r.manifest["incremental"]["entailed_added"] > 0
+    assert_same_as_cold(project, tmp_path)
+
+
+def test_addition_with_a_blank_node(project, tmp_path):
+    append(graph_file(project, "trade"), NEW_FLOW_WITH_BLANK_NODE)
+    assert build(project).incremental
+    assert_same_as_cold(project, tmp_path)
+    # the entailed graph names the asserted blank node (one node, not two)
+    store = ox.Store.read_only(str(current_store_dir(project) / "db"))
+    rows = list(store.query("""
+        PREFIX kop: <https://w3id.org/kopru/ontology#>
+        SELECT ?v WHERE {
+          GRAPH <https://w3id.org/kopru/graph/asserted> {
+            <https://w3id.org/kopru/id/synthetic/trade-new> kop:tradeValue ?v }
+          GRAPH <https://w3id.org/kopru/graph/entailed> {
+            <https://w3id.org/kopru/id/synthetic/trade-new> kop:amount ?v } }"""))
+    assert rows
+
+
+def test_removal_recomputes_the_closure(project, tmp_path):
+    path = graph_file(project, "projects")
+    text = path.read_text(encoding="utf-8")
+    assert "    kop:partOf " in text
+    start = text.index("    kop:partOf ")
+    path.write_text(text[:start] + text[text.index("\n", start) + 1:], encoding="utf-8")
+    r = build(project)
+    assert r.incremental and r.manifest["incremental"]["entailed_removed"] > 0
+    assert_same_as_cold(project, tmp_path)
+
+
+def test_triple_moved_to_another_file_and_a_file_added(project, tmp_path):
+    path = graph_file(project, "claims")
+    text = path.read_text(encoding="utf-8")
+    prefixes = text[:text.index("\nsyn:")]
+    block = text[text.index("\nsyn:"):text.index(" .\n", text.index("\nsyn:")) + 3]
+    path.write_text(text.replace(block, "\n", 1), encoding="utf-8")
+    (project.root / "graph" / "moved.ttl").write_text(prefixes + block + NEW_FACT.format(n=2),
+                                                      encoding="utf-8")
+    assert build(project).incremental
+    assert_same_as_cold(project, tmp_path)
+
+
+def test_file_removed(project, tmp_path):
+    # a file nothing else needs: a new one, built, then deleted
+    extra = project.root / "graph" / "extra.ttl"
+    extra.write_text(generate.PREFIXES + NEW_FACT.format(n=3), encoding="utf-8")
+    assert build(project).incremental
+    extra.unlink()
+    r = build(project)
+    assert r.incremental and r.manifest["incremental"]["gone"] == ["graph/extra.ttl"]
+    assert_same_as_cold(project, tmp_path)
+
+
+def test_several_edits_in_a_row(project, tmp_path):
+    for n in range(4):
+        append(graph_file(project, "projects"), NEW_FACT.format(n=10 + n))
+        assert build(project).incremental
+    assert build(project).skipped
+    assert_same_as_cold(project, tmp_path)
+
+
+@pytest.mark.parametrize("edit", ["ontology", "shapes", "axiom-in-graph-file"])
+def test_edits_that_need_the_whole_pipeline(edit, project, tmp_path):
+    if edit == "ontology":
+        append(project.root / "ontology" / "kopru.ttl",
+               '\nkop:Bridge a owl:Class ; rdfs:subClassOf kop:Place ; '
+               'rdfs:label "bridge"@en .\n')
+    elif edit == "shapes":
+        append(project.root / "ontology" / "shapes.ttl",
+               '\nsh-kop:Extra a sh:NodeShape ; sh:targetClass kop:Region ; '
+               'sh:property [ sh:path kop:within ; sh:maxCount 3 ; sh:message "x" ] .\n')
+    else:
+        append(graph_file(project, "places"),
+               "\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+               'kop:Bridge a owl:Class ; rdfs:subClassOf kop:Place ; rdfs:label "bridge"@en .\n')
+    append(graph_file(project, "projects"), NEW_FACT.format(n=4))
+    messages = []
+    r = build(project, progress=lambda step, s, detail: messages.append(f"{step}: {detail}"))
+    assert not r.incremental
+    assert any(m.startswith("incremental: not possible") for m in messages)
+    assert_same_as_cold(project, tmp_path)
+
+
+# --- a broken edit ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [m[0] for m in generate.MUTATIONS])
+def test_an_edit_that_breaks_a_shape_fails_with_the_full_report(name, project):
+    """The incremental validation finds it (over the nodes the edit can
+    affect), then the full validation writes the report."""
+    before = current_store_dir(project)
+    generate.mutate(project.root, name)
+    messages = []
+    with pytest.raises(ValidationFailed) as failed:
+        build(project, progress=lambda step, s, detail: messages.append(f"{step}: {detail}"))
+    assert any("breaks a shape" in m for m in messages), messages
+    result = failed.value.result
+    assert result.errors and result.files == len(list((project.root / "graph").glob("*.ttl"))) + 3
+    assert current_store_dir(project) == before
+    assert no_temporaries(project)
