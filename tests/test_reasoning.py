@@ -1,4 +1,4 @@
-"""The fast OWL 2 RL engine (server/reason.py) against owlrl, the reference.
+"""The fast OWL 2 RL engine (server/reasoning/fast.py) against owlrl, the reference.
 
 - The shipped graph and a 10k-triple synthetic project (bench/generate.py):
   the entailed graph of the fast engine equals that of owlrl's plain
@@ -132,7 +132,7 @@ def _owlrl(onto: list, data: list):
     import owlrl
     from rdflib import Graph
 
-    from server.reasoning.infer import filter_entailed
+    from server.reasoning.noise import filter_entailed
 
     ontology, asserted = to_rdflib_graph(onto), to_rdflib_graph(data)
     work = Graph()
@@ -259,6 +259,46 @@ def test_unsupported_construct_falls_back_to_owlrl(tmp_path, axiom):
     (tmp_path / "ontology" / "o.ttl").write_text(PREFIXES + axiom)
     r = infer_oxigraph(parse_project(Project(tmp_path)), engine="fast")
     assert r.engine == "owlrl" and "does not implement" in r.fallback
+
+
+# --- the one noise filter -------------------------------------------------------------
+
+
+def test_noise_filter_decides_alike_on_rdflib_and_oxigraph_terms(repo_root):
+    """Every triple of owlrl's closure of the shipped ontology gets the same
+    verdict whether the filter sees rdflib terms (owlrl's path) or the
+    fast engine's integer ids over pyoxigraph terms."""
+    import owlrl
+    from rdflib import BNode, Literal, URIRef
+
+    from server.reasoning.noise import DROP_REASONS, OxigraphFlags, RdflibFlags
+    from server.terms import to_oxigraph_term
+
+    parsed = parse_project(Project(repo_root))
+    work = to_rdflib_graph(parsed.triples("ontology"))
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
+                           datatype_axioms=False).expand(work)
+    x = URIRef("http://example.org/x")
+    generalized = [(x, BNode("p"), x), (x, Literal("p"), x)]   # owlrl removes these itself
+    rdflib_flags = RdflibFlags()
+    ids: dict = {}
+    terms: list = []
+
+    def oxid(t) -> int:
+        if t not in ids:
+            ids[t] = len(terms)
+            terms.append(to_oxigraph_term(t))
+        return ids[t]
+
+    ox_flags = OxigraphFlags(terms)
+    seen = dict.fromkeys(DROP_REASONS, 0)
+    for s, p, o in list(work) + generalized:
+        why = rdflib_flags.reason(s, p, o)
+        assert ox_flags.reason(oxid(s), oxid(p), oxid(o)) == why, (s, p, o)
+        if why:
+            seen[why] += 1
+    # the closure exercises every reason but owlrl's error reports
+    assert all(n > 0 for r, n in seen.items() if r != "inconsistency"), seen
 
 
 # --- incremental: one more file ---------------------------------------------------------

@@ -233,7 +233,7 @@ def _recv(conn):
 
 
 def _pack(result) -> dict:
-    """An InferOxResult as plain data: triples as N-Triples bytes."""
+    """An InferResult as plain data: triples as N-Triples bytes."""
     import pyoxigraph as ox
 
     d = dict(result.__dict__)
@@ -244,11 +244,11 @@ def _pack(result) -> dict:
 def _unpack(d: dict):
     import pyoxigraph as ox
 
-    from server.reasoning.infer import InferOxResult
+    from server.reasoning.result import InferResult
 
     d = dict(d)
     d["entailed"] = [q.triple for q in ox.parse(d["entailed"], ox.RdfFormat.N_TRIPLES)]
-    return InferOxResult(**d)
+    return InferResult(**d)
 
 
 def _rewrite_manifest(store_dir: Path, manifest: dict) -> None:
