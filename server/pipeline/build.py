@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from server.config import settings
-from server.errors import BuildError, InconsistentGraph, ValidationFailed
+from server.errors import BuildError, InconsistentGraph, KopruError, ValidationFailed
 from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, GRAPH_SHAPES
 from server.pipeline.project import PIPELINE_VERSION, Project
 from server.stores.state import (build_lock, current_store_dir, read_manifest, swap_current,
@@ -117,8 +117,10 @@ def _build(project: Project, h: str, say: Progress, t_start: float) -> BuildResu
     if closure.parallel:
         timings["parallel"] = 1.0
     if inferred.inconsistencies:
+        from server.reasoning.inconsistency import describe_all
+
         say("closure", inferred.seconds, f"{len(inferred.inconsistencies)} inconsistencies")
-        raise InconsistentGraph(inferred.inconsistencies)
+        raise InconsistentGraph(describe_all(inferred.inconsistencies, parsed.prefixes))
     how = " (in parallel with validate)" if closure.parallel else ""
     say("closure", inferred.seconds + inferred.filter_seconds,
         f"{len(inferred.entailed)} entailed triples ({inferred.dropped_total} dropped "
@@ -200,6 +202,8 @@ class _Closure:
             self.proc.join()
             raise BuildError(f"the closure process died (exit code {self.proc.exitcode})")
         self.proc.join()
+        if kind == "refused":       # the closure said what is wrong with the input
+            raise BuildError(payload)
         if kind == "error":
             raise BuildError(f"the OWL RL closure failed: {payload}")
         return _unpack(payload)
@@ -220,6 +224,8 @@ def _closure_child(parsed, conn) -> None:  # pragma: no cover - runs in the chil
         from server.reasoning.infer import infer_oxigraph
 
         payload = ("ok", _pack(infer_oxigraph(parsed)))
+    except KopruError as e:
+        payload = ("refused", e.message)
     except BaseException as e:  # report anything, the parent decides
         payload = ("error", f"{type(e).__name__}: {e}")
     conn.send_bytes(pickle.dumps(payload))

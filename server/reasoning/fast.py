@@ -23,6 +23,8 @@ from typing import Iterable, NamedTuple
 import pyoxigraph as ox
 
 from server.namespaces import OWL, RDF, RDFS, XSD
+from server.reasoning import lists
+from server.reasoning.inconsistency import Inconsistency, TermNames, from_owlrl, unique
 from server.reasoning.noise import OxigraphFlags, drop_reason, no_drops
 from server.reasoning.result import InferResult
 from server.reasoning.vocabulary import (ANNOTATION_PROPERTIES, ERROR_MESSAGE, ERROR_TEXT,
@@ -50,47 +52,78 @@ class Unsupported(Exception):
 
 
 class _Terms:
-    """pyoxigraph term ⇄ integer."""
+    """pyoxigraph term ⇄ integer. Literals are numbered by value, as owlrl
+    identifies them (rdflib's normalised form: "01"^^xsd:integer is "1"), and
+    a value is written as its first spelling met."""
 
     def __init__(self) -> None:
-        self.ids: dict = {}
-        self.terms: list = []
+        self.ids: dict = {}          # term as written → id
+        self.terms: list = []        # id → term (a literal's first spelling)
+        self.by_value: dict = {}     # a literal's value → id
+        self._values = _LiteralValues()
 
     def id(self, term) -> int:
         i = self.ids.get(term)
         if i is None:
-            i = self.ids[term] = len(self.terms)
+            i = self._new(term)
+        return i
+
+    def _new(self, term) -> int:
+        if type(term) is ox.Literal:
+            value = self._values.key(term)
+            i = self.by_value.get(value)
+            if i is None:
+                i = self.by_value[value] = len(self.terms)
+                self.terms.append(term)
+        else:
+            i = len(self.terms)
             self.terms.append(term)
+        self.ids[term] = i
         return i
 
     def iri(self, value: str) -> int:
         return self.id(ox.NamedNode(value))
 
     def encode(self, triples: Iterable) -> list[tuple[int, int, int]]:
-        ids, terms = self.ids, self.terms
-        get = ids.get
+        get, new = self.ids.get, self._new
         out = []
         append = out.append
         for t in triples:
             s, p, o = t.subject, t.predicate, t.object
             a = get(s)
             if a is None:
-                a = ids[s] = len(terms)
-                terms.append(s)
+                a = new(s)
             b = get(p)
             if b is None:
-                b = ids[p] = len(terms)
-                terms.append(p)
+                b = new(p)
             c = get(o)
             if c is None:
-                c = ids[o] = len(terms)
-                terms.append(o)
+                c = new(o)
             append((a, b, c))
         return out
 
-    def text(self, i: int) -> str:
-        """What owlrl's messages print for a term (rdflib's str())."""
-        return self.terms[i].value
+    def normalised(self, i: int) -> str:
+        """A literal's lexical form as owlrl sees it (rdflib's normal form)."""
+        return str(self._values.rdflib(self.terms[i]))
+
+
+class _LiteralValues:
+    """A literal's identity for owlrl: rdflib's normalised form, for the
+    datatypes rdflib normalises (typed literals it has a converter for);
+    any other literal is its own value."""
+
+    def __init__(self) -> None:
+        from rdflib.term import XSDToPython
+
+        from server.terms import RdflibTerms
+
+        self.normalising = {str(dt) for dt in XSDToPython if dt is not None} - {XSD + "string"}
+        self.rdflib = RdflibTerms().term
+
+    def key(self, literal):
+        if literal.language or literal.datatype.value not in self.normalising:
+            return literal
+        return self.rdflib(literal)
 
 
 # --- the schema: which triples, and owlrl over them -------------------------------
@@ -133,16 +166,17 @@ def _is_schema(terms: _Terms, triple: tuple[int, int, int], pred_cache: dict) ->
 _tbox_cache: dict = {}
 
 
-def _close_schema(schema: list) -> tuple[list, list[str], float]:
-    """owlrl's closure of the schema triples (pyoxigraph term tuples):
-    (closure as term tuples, owlrl's error messages, seconds). Cached."""
-    key = frozenset(schema)
+def _close_schema(schema: list) -> tuple[list, list[Inconsistency], float]:
+    """owlrl's closure of the schema triples (pyoxigraph term tuples, in
+    input order): (closure as term tuples, what owlrl found inconsistent,
+    seconds). Cached."""
+    key = tuple(schema)
     hit = _tbox_cache.get(key)
     if hit is not None:
         return hit[0], hit[1], 0.0
-    import owlrl
     from rdflib import Graph
 
+    from server.reasoning.owlrl_engine import expand
     from server.terms import RdflibTerms
 
     t0 = time.perf_counter()
@@ -152,13 +186,12 @@ def _close_schema(schema: list) -> tuple[list, list[str], float]:
         g.add((conv.term(s), conv.term(p), conv.term(o)))
     # back to the very pyoxigraph terms (rdflib may normalise a literal's form)
     back = {r: t for t, r in conv.cache.items()}
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
-                           datatype_axioms=False).expand(g)
+    expand(g)
     from rdflib import URIRef
 
     err_type = URIRef(ERROR_MESSAGE)
     err_nodes = set(g.subjects(URIRef(RDF + "type"), err_type))
-    errors = sorted(str(g.value(n, URIRef(ERROR_TEXT)) or "") for n in err_nodes)
+    errors = from_owlrl(sorted(str(g.value(n, URIRef(ERROR_TEXT)) or "") for n in err_nodes), g)
     closed = []
     for s, p, o in g:
         if s in err_nodes:
@@ -176,6 +209,33 @@ def _back(back: dict, term):
 
     t = back.get(term)
     return t if t is not None else to_oxigraph_term(term)
+
+
+def _refuse_unsupported(terms: _Terms, schema: Iterable[tuple[int, int, int]]) -> None:
+    """Raise Unsupported for a construct this engine does not implement
+    (checked on the input schema before owlrl closes it, and on the closure)."""
+    unsupported_p = {terms.iri(k): why for k, why in _UNSUPPORTED_PREDICATES.items()}
+    unsupported_t = {terms.iri(k): why for k, why in _UNSUPPORTED_TYPES.items()}
+    type_id = terms.iri(RDF + "type")
+    missing = {unsupported_p[p] if p in unsupported_p else unsupported_t[o]
+               for s, p, o in schema
+               if p in unsupported_p or (p == type_id and o in unsupported_t)}
+    if missing:
+        raise Unsupported("the schema uses " + ", ".join(sorted(missing))
+                          + ", which the fast OWL RL path does not implement")
+
+
+def _check_list_loops(terms: _Terms, schema: Iterable[tuple[int, int, int]]) -> None:
+    """A list that loops stops the build (owlrl would raise in the middle)."""
+    heads = {terms.iri(p) for p in lists.HEAD_PREDICATES}
+    rest_id = terms.iri(RDF + "rest")
+    schema = list(schema)
+    rest = lists.first_asserted((s, o) for s, p, o in schema if p == rest_id)
+    name = TermNames()
+    for s, p, o in schema:
+        if p in heads:
+            lists.read(o, {}, rest,
+                       lambda: f"{name(terms.terms[s])} {name(terms.terms[p])}")
 
 
 # --- the rules, read off the closed schema ------------------------------------------
@@ -216,7 +276,7 @@ class _Vocabulary:
         self.TYPE, self.SAMEAS = V(RDF + "type"), V(OWL + "sameAs")
         self.DIFFERENT = V(OWL + "differentFrom")
         self.THING, self.NOTHING = V(OWL + "Thing"), V(OWL + "Nothing")
-        self.FIRST, self.REST, self.NIL = V(RDF + "first"), V(RDF + "rest"), V(RDF + "nil")
+        self.FIRST, self.REST = V(RDF + "first"), V(RDF + "rest")
         self.SUBCLASS, self.SUBPROP = V(RDFS + "subClassOf"), V(RDFS + "subPropertyOf")
         self.EQCLASS, self.EQPROP = V(OWL + "equivalentClass"), V(OWL + "equivalentProperty")
         self.DOMAIN, self.RANGE = V(RDFS + "domain"), V(RDFS + "range")
@@ -257,35 +317,16 @@ class RulePlan:
 def plan_rules(terms: _Terms, tbox: list[tuple[int, int, int]]) -> RulePlan:
     """Read the instance rules off the closed schema (integer triples)."""
     v = _Vocabulary(terms)
-    unsupported_p = {terms.iri(k): why for k, why in _UNSUPPORTED_PREDICATES.items()}
-    unsupported_t = {terms.iri(k): why for k, why in _UNSUPPORTED_TYPES.items()}
-
+    _refuse_unsupported(terms, tbox)
     by_pred: dict[int, list[tuple[int, int]]] = {}
-    first: dict[int, int] = {}
-    rest: dict[int, int] = {}
-    missing = set()
     for s, p, o in tbox:
-        if p in unsupported_p:
-            missing.add(unsupported_p[p])
-        elif p == v.TYPE and o in unsupported_t:
-            missing.add(unsupported_t[o])
-        elif p == v.FIRST:
-            first[s] = o
-        elif p == v.REST:
-            rest[s] = o
         by_pred.setdefault(p, []).append((s, o))
-    if missing:
-        raise Unsupported("the schema uses " + ", ".join(sorted(missing))
-                          + ", which the fast OWL RL path does not implement")
+    # tbox is in input order: the first-asserted rdf:first/rest win, as in owlrl
+    first = lists.first_asserted(by_pred.get(v.FIRST, ()))
+    rest = lists.first_asserted(by_pred.get(v.REST, ()))
 
     def items(head: int) -> list[int]:
-        """The members of an RDF list."""
-        out, seen = [], set()
-        while head in first and head not in seen:
-            seen.add(head)
-            out.append(first[head])
-            head = rest.get(head, v.NIL)
-        return out
+        return lists.read(head, first, rest, lambda: TermNames()(terms.terms[head]))
 
     def pairs(pred: int):
         return by_pred.get(pred, ())
@@ -615,48 +656,60 @@ def _run(index: _Index, rules: RulePlan, start: int) -> int:
 
 
 def _datatype_rules(terms: _Terms, triples: list, type_id: int):
-    """dt-type2 (+ owlrl's subsumptions) and dt-not-type over the literals of
-    the input; returns (triples to add, disjointness axioms for the datatypes
-    in use (term tuples), error messages)."""
+    """owlrl's one-time datatype rules over the input: dt-type2 with owlrl's
+    datatype subsumptions, dt-not-type, and the disjointness axioms of the
+    datatypes in use (including the wider ones a literal belongs to).
+    Returns (triples to add, axioms as term tuples, inconsistencies)."""
     from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
     from owlrl.DatatypeHandling import AltXSDToPYTHON
     from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
 
     rl = {str(d) for d in OWL_RL_Datatypes}
     plain = {XSD + "string", RDF + "langString"}    # rdflib gives these no datatype
-    subs = {str(k): [str(v) for v in vs] for k, vs in OWL_Datatype_Subsumptions.items()}
-    conv = {str(k): v for k, v in AltXSDToPYTHON.items()}
-    add, errors, used = [], [], set()
-    seen_literals = set()
-    term_list = terms.terms
-    for s, p, o in triples:
-        t = term_list[o]
-        if type(t) is ox.Literal:
-            if o in seen_literals:
-                continue
-            seen_literals.add(o)
-            if t.language:
-                continue
-            dt = t.datatype.value
-            if dt in plain or dt not in rl:
-                continue
-            used.add(dt)
-            add.append((o, type_id, terms.iri(dt)))
-            for new in subs.get(dt, ()):
-                add.append((o, type_id, terms.iri(new)))
-            f = conv.get(dt)
-            if f is not None:
-                try:
-                    f(t.value)
-                except ValueError:
-                    errors.append("Lexical value of the literal '%s' does not match its "
-                                  "datatype (%s)" % (t.value, dt))
-        elif p == type_id:
-            ot = term_list[o]
-            if type(ot) is ox.NamedNode and ot.value in rl:
-                used.add(ot.value)
-                for new in subs.get(ot.value, ()):
-                    add.append((s, type_id, terms.iri(new)))
+    wider = {str(k): [str(v) for v in vs] for k, vs in OWL_Datatype_Subsumptions.items()}
+    convert = {str(k): v for k, v in AltXSDToPYTHON.items()}
+    same_as = terms.iri(OWL + "sameAs")
+    term_of = terms.terms
+    add, errors = [], []
+    # implicit: literal → its datatype; explicit: node → datatypes (as owlrl names them)
+    implicit: dict[int, str] = {}
+    explicit: dict[int, set] = {}
+    same: list[tuple[int, int]] = []
+    for s, p, o in triples:                 # one pass: the input may be a million triples
+        if p == same_as:
+            same.append((s, o))
+        t = term_of[o]
+        tt = type(t)
+        if tt is ox.Literal:
+            if o not in implicit and not t.language:
+                dt = t.datatype.value
+                if dt in rl and dt not in plain:
+                    implicit[o] = dt
+        elif p == type_id and tt is ox.NamedNode and t.value in rl:
+            explicit.setdefault(s, set()).add(t.value)
+    used = set(implicit.values())
+    for dts in explicit.values():
+        used.update(dts)
+    for lit, dt in implicit.items():
+        add.append((lit, type_id, terms.iri(dt)))
+        f = convert.get(dt)
+        if f is not None:
+            try:
+                f(terms.normalised(lit))
+            except Exception:  # noqa: BLE001 - as owlrl_engine.checked_datatypes
+                errors.append(Inconsistency("dt-not-type", (term_of[lit], ox.NamedNode(dt))))
+    for s, o in same:
+        if o in implicit:
+            explicit.setdefault(s, set()).add(implicit[o])
+        if o in explicit:                   # sic: owlrl adds the node itself
+            explicit.setdefault(s, set()).add(o)
+        if s in explicit:
+            explicit.setdefault(o, set()).add(s)
+    for node, dts in list(explicit.items()) + [(lit, {dt}) for lit, dt in implicit.items()]:
+        for dt in dts:
+            for new in wider.get(dt, ()) if isinstance(dt, str) else ():
+                add.append((node, type_id, terms.iri(new)))
+                used.add(new)
     axioms = [(ox.NamedNode(str(a)), ox.NamedNode(str(b)), ox.NamedNode(str(c)))
               for a, b, c in OWLRL_Datatypes_Disjointness
               if str(a) in used and str(c) in used]
@@ -666,60 +719,59 @@ def _datatype_rules(terms: _Terms, triples: list, type_id: int):
 # --- consistency checks ------------------------------------------------------------------
 
 
-def _check(index: _Index, rules: RulePlan, terms: _Terms) -> list[str]:
+def _check(index: _Index, rules: RulePlan, terms: _Terms) -> list[Inconsistency]:
+    """The consistency rules over the closure, as owlrl words them."""
     spo = index.spo
-    TYPE = rules.vocab.TYPE
-    T = terms.text
-    errors: list[str] = []
-    types = spo.get(TYPE, {})
+    v = rules.vocab
+    T = terms.terms.__getitem__
+    found: list[Inconsistency] = []
+
+    def report(rule: str, *ids: int) -> None:
+        found.append(Inconsistency(rule, tuple(T(i) for i in ids)))
+
+    types = spo.get(v.TYPE, {})
     for x, cs in types.items():
-        if rules.vocab.NOTHING in cs:
-            errors.append("%s is defined of type 'Nothing'" % T(x))
+        if v.NOTHING in cs:
+            report("cls-nothing2", x)
     if rules.disjoint:
-        disj: dict[int, list[int]] = {}
+        disjoint: dict[int, list[int]] = {}
         for a, b in rules.disjoint:
-            disj.setdefault(a, []).append(b)
+            disjoint.setdefault(a, []).append(b)
         for x, cs in types.items():
             for c1 in cs:
-                for c2 in disj.get(c1, ()):
+                for c2 in disjoint.get(c1, ()):
                     if c2 in cs:
-                        errors.append("Disjoint classes %s and %s have a common individual %s"
-                                      % (T(c1), T(c2), T(x)))
+                        report("cax-dw", c1, c2, x)
     for classes in rules.all_disjoint:
         for x, cs in types.items():
             for i in range(len(classes) - 1):
                 if classes[i] in cs:
                     for c2 in classes[i + 1:]:
                         if c2 in cs:
-                            errors.append("Disjoint classes %s and %s have a common "
-                                          "individual %s" % (T(classes[i]), T(c2), T(x)))
+                            report("cax-adc", classes[i], c2, x)
     for p1, p2 in rules.property_disjoint:
         for x, ys in spo.get(p1, {}).items():
             for y in ys:
                 if index.has(x, p2, y):
-                    errors.append("Erroneous usage of disjoint properties %s and %s on %s "
-                                  "and %s" % (T(p1), T(p2), T(x), T(y)))
+                    report("prp-pdw", p1, p2, x, y)
     for p in rules.irreflexive:
         for x, ys in spo.get(p, {}).items():
             if x in ys:
-                errors.append("Irreflexive property used on %s with %s" % (T(x), T(p)))
+                report("prp-irp", x, p)
     for p in rules.asymmetric:
         for x, ys in spo.get(p, {}).items():
             for y in ys:
                 if index.has(y, p, x):
-                    errors.append("Erroneous usage of asymmetric property %s on %s and %s"
-                                  % (T(p), T(x), T(y)))
-    same = spo.get(rules.vocab.SAMEAS, {})
-    for x, ys in spo.get(rules.vocab.DIFFERENT, {}).items():
+                    report("prp-asyp", p, x, y)
+    same = spo.get(v.SAMEAS, {})
+    for x, ys in spo.get(v.DIFFERENT, {}).items():
         for y in ys:
-            msg = "'sameAs' and 'differentFrom' cannot be used on the same subject-object " \
-                  "pair: (%s, %s)"
             if x == y:                          # x owl:sameAs x holds for every x (eq-ref)
-                errors.append(msg % (T(x), T(x)))
+                report("eq-diff1", x, x)
             elif y in same.get(x, ()):
-                errors.append(msg % (T(x), T(y)))
-                errors.append(msg % (T(y), T(x)))
-    return errors
+                report("eq-diff1", x, y)
+                report("eq-diff1", y, x)
+    return found
 
 
 @contextlib.contextmanager
@@ -781,13 +833,17 @@ class Closure:
         self.input = triples
         dt_triples, dt_axioms, self.dt_errors = _datatype_rules(terms, triples, self.type_id)
         self.dt_axioms = set(dt_axioms)
-        schema_ids = {t for t in triples if _is_schema(terms, t, self.pred_cache)}
+        # in input order: owlrl reads the first-asserted rdf:first of a list node
+        schema_ids = dict.fromkeys(t for t in triples if _is_schema(terms, t, self.pred_cache))
         self.tbox_seconds = 0.0
         for round_ in range(1, self.max_rounds + 1):
+            _refuse_unsupported(terms, schema_ids)
+            _check_list_loops(terms, schema_ids)
             schema = [(term_of[s], term_of[p], term_of[o]) for s, p, o in schema_ids]
             closed, self.tbox_errors, secs = _close_schema(schema + dt_axioms)
             self.tbox_seconds += secs
-            tbox = [(terms.id(s), terms.id(p), terms.id(o)) for s, p, o in closed]
+            tbox = list(dict.fromkeys(list(schema_ids) + [
+                (terms.id(s), terms.id(p), terms.id(o)) for s, p, o in closed]))
             rules = plan_rules(terms, tbox)
             index = _Index(rules.by_object)
             add = index.add
@@ -802,11 +858,11 @@ class Closure:
                 add(s, p, o)
             # the input (and the schema closure) go through the rules once, too
             _run(index, rules, 0)
-            new_schema = {t for t in index.queue[self.n_input:]
-                          if _is_schema(terms, t, self.pred_cache)}
+            new_schema = [t for t in index.queue[self.n_input:]
+                          if _is_schema(terms, t, self.pred_cache) and t not in schema_ids]
             if not new_schema:
                 break
-            schema_ids |= new_schema
+            schema_ids.update(dict.fromkeys(new_schema))
         else:  # pragma: no cover - pathological schemas
             raise Unsupported(f"the schema kept growing after {self.max_rounds} rounds")
         self.rules, self.index, self.rounds = rules, index, round_
@@ -816,9 +872,10 @@ class Closure:
         self.asserted_later: list = []
         self.input_set: set | None = None
 
-    def inconsistencies(self) -> list[str]:
-        return sorted(set(self.tbox_errors) | set(self.dt_errors)
-                      | set(_check(self.index, self.rules, self.terms)))
+    def inconsistencies(self) -> list[Inconsistency]:
+        """What the consistency rules found, each contradiction once."""
+        found = _check(self.index, self.rules, self.terms) + self.dt_errors + self.tbox_errors
+        return unique(found)
 
     def _entailed(self, start: int, dropped: dict) -> list:
         """Filtered closure − input from queue position `start` on."""
@@ -897,7 +954,7 @@ class Closure:
                          seconds=time.perf_counter() - t0)
         self.input.extend(new)
         self.input_set.update(new)
-        self.dt_errors = sorted(set(self.dt_errors) | set(dt_errors))
+        self.dt_errors = self.dt_errors + dt_errors
         start = len(index.queue)
         for t in fresh:
             if index.add(*t):

@@ -103,18 +103,24 @@ def infer(parsed: Premises, *, exact: bool = False, engine: str | None = None) -
 
 def _owlrl(parsed: Premises, engine: str) -> InferResult:
     """owlrl's closure, tuned ("owlrl") or plain ("exact"), filtered."""
+    from server.reasoning.inconsistency import from_owlrl, unique
     from server.reasoning.noise import filter_entailed
     from server.reasoning.owlrl_engine import closure
+    from server.terms import RdflibTerms
 
     asserted, ontology = parsed.data_graph, parsed.ontology_graph
     t0 = time.perf_counter()
-    work, extra = closure(ontology, asserted, exact=engine == "exact")
+    term = RdflibTerms().term
+    # in the order written: owlrl reads the first-asserted member of a list node
+    premises = [(term(t.subject), term(t.predicate), term(t.object))
+                for role in ("ontology", "graph") for t in parsed.triples(role)]
+    work, extra = closure(premises, exact=engine == "exact")
     seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
     entailed, dropped, errors = filter_entailed(work, asserted, ontology, extra=extra)
     for p, ns in parsed.prefixes.items():
         entailed.bind(p, ns, override=True, replace=True)
-    return InferResult(entailed=entailed, inconsistencies=errors, dropped=dropped,
-                       closure_size=len(work) + len(extra), seconds=seconds,
+    return InferResult(entailed=entailed, inconsistencies=unique(from_owlrl(errors, work)),
+                       dropped=dropped, closure_size=len(work) + len(extra), seconds=seconds,
                        filter_seconds=time.perf_counter() - t1, engine=engine,
                        asserted=asserted, ontology=ontology)

@@ -8,26 +8,61 @@ from __future__ import annotations
 import contextlib
 
 from server.namespaces import OWL, RDF
+from server.reasoning import lists
+from server.reasoning.inconsistency import RULES, TermNames
 from server.reasoning.vocabulary import (BUILTIN_NAMESPACES, DECLARATION_TYPES, ERROR_MESSAGE,
                                          ERROR_TEXT, is_rule_vocabulary)
 
 
-def closure(ontology, asserted, *, exact: bool) -> tuple:
-    """owlrl's closure of ontology ∪ asserted (rdflib graphs): (the closed
-    rdflib Graph, extra triples that belong to the closure but were kept
-    out of owlrl: inert triples and their owl:sameAs copies)."""
+def closure(premises: list, *, exact: bool) -> tuple:
+    """owlrl's closure of the premises (rdflib triples, ontology then data,
+    in the order they were written: owlrl reads the first-asserted member
+    of a list node): (the closed rdflib Graph, extra triples that belong to
+    the closure but were kept out of owlrl: inert triples and their
+    owl:sameAs copies)."""
     import owlrl
     from rdflib import Graph
 
+    _check_list_loops(premises)
     work = Graph()
     if not exact:
-        return work, _tuned(work, ontology, asserted)
-    for g in (ontology, asserted):
-        for t in g:
-            work.add(t)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
-                           datatype_axioms=False).expand(work)
+        return work, _tuned(work, premises)
+    for t in premises:
+        work.add(t)
+    with checked_datatypes():
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
+                               datatype_axioms=False).expand(work)
     return work, []
+
+
+@contextlib.contextmanager
+def checked_datatypes():
+    """While owlrl runs, its lexical checks (dt-not-type) raise ValueError for
+    every ill-typed literal, as owlrl expects: its xsd:decimal check lets
+    Python's decimal.InvalidOperation through ("1,5"^^xsd:decimal), and the
+    whole closure would crash instead of reporting the literal."""
+    from owlrl import DatatypeHandling
+
+    table = DatatypeHandling.AltXSDToPYTHON
+    saved = dict(table)
+    for datatype, convert in saved.items():
+        table[datatype] = _raising_value_error(convert)
+    try:
+        yield
+    finally:
+        table.clear()
+        table.update(saved)
+
+
+def _raising_value_error(convert):
+    def checked(text):
+        try:
+            return convert(text)
+        except ValueError:
+            raise
+        except Exception as e:  # noqa: BLE001 - any failure means: not a valid literal
+            raise ValueError(f"invalid literal {text!r}") from e
+    return checked
 
 
 # --- the tuned closure --------------------------------------------------------------
@@ -59,25 +94,52 @@ def active_predicates(triples) -> set[str]:
         pending = rest
 
 
-def _tuned(work, ontology, asserted) -> list:
-    """Fill `work` with the owlrl closure of the active triples; return the
-    inert triples and their owl:sameAs copies (to be added to the closure)."""
+def expand(graph) -> None:
+    """owlrl's closure of `graph`, in place, the tuned way: no reflexive
+    owl:sameAs stored, only vocabulary triples walked as rule triggers
+    (the fast engine closes its schema with this too)."""
     import owlrl
+
+    with _fast_namespaces(), checked_datatypes():
+        owlrl.DeductiveClosure(_semantics(), axiomatic_triples=False,
+                               datatype_axioms=False).expand(graph)
+
+
+def _check_list_loops(triples: list) -> None:
+    """A list that loops stops the build (owlrl would raise in the middle)."""
     from rdflib import URIRef
 
-    active = active_predicates(list(ontology) + list(asserted))
-    inert = []
-    for g in (ontology, asserted):
-        for t in g:
-            p = str(t[1])
-            if p in active or is_rule_vocabulary(p):
-                work.add(t)
-            else:
-                inert.append(t)
+    from server.terms import to_oxigraph_term
 
-    with _fast_namespaces():
-        owlrl.DeductiveClosure(_semantics(), axiomatic_triples=False,
-                               datatype_axioms=False).expand(work)
+    rest_predicate = URIRef(RDF + "rest")
+    heads = {URIRef(p) for p in lists.HEAD_PREDICATES}
+    rest = lists.first_asserted((s, o) for s, p, o in triples if p == rest_predicate)
+    name = TermNames()
+    for s, p, o in triples:
+        if p in heads:
+            lists.read(o, {}, rest, lambda: f"{name(to_oxigraph_term(s))} "
+                                            f"{name(to_oxigraph_term(p))}")
+
+
+def _tuned(work, premises: list) -> list:
+    """Fill `work` with the owlrl closure of the active triples; return the
+    inert triples and their owl:sameAs copies (to be added to the closure)."""
+    from owlrl.XsdDatatypes import OWL_RL_Datatypes
+    from rdflib import Literal, URIRef
+
+    active = active_predicates(premises)
+    datatypes = set(OWL_RL_Datatypes)
+    inert = []
+    for t in premises:
+        p, o = str(t[1]), t[2]
+        # owlrl's datatype rules read every literal of an OWL RL datatype
+        if p in active or is_rule_vocabulary(p) \
+                or (isinstance(o, Literal) and o.datatype in datatypes):
+            work.add(t)
+        else:
+            inert.append(t)
+
+    expand(work)
 
     same_as = URIRef(OWL + "sameAs")
     equivalents: dict = {}
@@ -91,20 +153,21 @@ def _tuned(work, ontology, asserted) -> list:
                 for o2 in {o} | equivalents.get(o, set()):
                     if (s2, o2) != (s, o):
                         extra.append((s2, p, o2))
+    # eq-diff1 on x owl:differentFrom x (no x owl:sameAs x was stored), in owlrl's words
     different = URIRef(OWL + "differentFrom")
-    for x, y in work.subject_objects(different):
+    for x, y in list(work.subject_objects(different)):
         if x == y:
-            work.add(_error_node(work, f"{x} is declared owl:differentFrom itself"))
+            _add_error(work, RULES["eq-diff1"].owlrl % (x, x))
     return extra
 
 
-def _error_node(graph, message: str):
+def _add_error(graph, message: str) -> None:
+    """An inconsistency report as owlrl makes them."""
     from rdflib import BNode, Literal, URIRef
 
     node = BNode()
     graph.add((node, URIRef(RDF + "type"), URIRef(ERROR_MESSAGE)))
     graph.add((node, URIRef(ERROR_TEXT), Literal(message)))
-    return node
 
 
 def _make_semantics():

@@ -14,7 +14,7 @@ class InferResult:
     # The entailed graph, filtered: pyoxigraph Triples (`infer_oxigraph`,
     # `fast.materialise`) or an rdflib Graph (`infer`).
     entailed: Any
-    inconsistencies: list[str] = field(default_factory=list)
+    inconsistencies: list = field(default_factory=list)     # inconsistency.Inconsistency
     dropped: dict[str, int] = field(default_factory=dict)   # by noise.Drop reason
     closure_size: int = 0           # triples the engine held (generalized RDF)
     seconds: float = 0.0            # the closure itself
