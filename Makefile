@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: venv build validate serve test test-deps bench clean
+.PHONY: venv build validate serve test test-deps bench fuzz clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,13 @@ test: venv test-deps
 
 bench: venv
 	$(BIN)/python bench/build.py
+
+# The reasoner's long proof run (docs/reasoning.md): KOPRU_FUZZ_EXAMPLES (default
+# 5000) random ontologies through both engines against plain owlrl, and every
+# W3C OWL 2 case with an RDF/XML premise with owlrl live. About an hour on 2 cores.
+fuzz: venv
+	HYPOTHESIS_PROFILE=long KOPRU_OWL2_LIVE=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  --hypothesis-show-statistics tests/test_reasoning_fuzz.py tests/test_reasoning_owl2.py
 
 clean:
 	rm -rf .kopru .pytest_cache
