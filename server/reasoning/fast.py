@@ -53,14 +53,20 @@ class Unsupported(Exception):
 
 class _Terms:
     """pyoxigraph term ⇄ integer. Literals are numbered by value, as owlrl
-    identifies them (rdflib's normalised form: "01"^^xsd:integer is "1"), and
+    identifies them: rdflib's normal form for the datatypes rdflib
+    normalises ("01"^^xsd:integer is "1"), the literal itself for any other;
     a value is written as its first spelling met."""
 
     def __init__(self) -> None:
+        from rdflib.term import XSDToPython
+
+        from server.terms import RdflibTerms
+
         self.ids: dict = {}          # term as written → id
         self.terms: list = []        # id → term (a literal's first spelling)
-        self.by_value: dict = {}     # a literal's value → id
-        self._values = _LiteralValues()
+        self.by_value: dict = {}     # rdflib's normal form → id
+        self.rdflib = RdflibTerms().term
+        self.normalising = {str(dt) for dt in XSDToPython if dt is not None} - {XSD + "string"}
 
     def id(self, term) -> int:
         i = self.ids.get(term)
@@ -69,14 +75,12 @@ class _Terms:
         return i
 
     def _new(self, term) -> int:
-        if type(term) is ox.Literal:
-            value = self._values.key(term)
-            i = self.by_value.get(value)
-            if i is None:
-                i = self.by_value[value] = len(self.terms)
-                self.terms.append(term)
-        else:
-            i = len(self.terms)
+        i = len(self.terms)
+        if type(term) is ox.Literal and not term.language \
+                and term.datatype.value in self.normalising:
+            value = self.rdflib(term)
+            i = self.by_value.setdefault(value, i)
+        if i == len(self.terms):
             self.terms.append(term)
         self.ids[term] = i
         return i
@@ -85,45 +89,34 @@ class _Terms:
         return self.id(ox.NamedNode(value))
 
     def encode(self, triples: Iterable) -> list[tuple[int, int, int]]:
-        get, new = self.ids.get, self._new
+        ids, terms, new = self.ids, self.terms, self._new
+        get = ids.get
+        Literal = ox.Literal
         out = []
         append = out.append
         for t in triples:
             s, p, o = t.subject, t.predicate, t.object
             a = get(s)
             if a is None:
-                a = new(s)
+                a = ids[s] = len(terms)
+                terms.append(s)
             b = get(p)
             if b is None:
-                b = new(p)
+                b = ids[p] = len(terms)
+                terms.append(p)
             c = get(o)
             if c is None:
-                c = new(o)
+                if type(o) is Literal:          # by value
+                    c = new(o)
+                else:
+                    c = ids[o] = len(terms)
+                    terms.append(o)
             append((a, b, c))
         return out
 
     def normalised(self, i: int) -> str:
         """A literal's lexical form as owlrl sees it (rdflib's normal form)."""
-        return str(self._values.rdflib(self.terms[i]))
-
-
-class _LiteralValues:
-    """A literal's identity for owlrl: rdflib's normalised form, for the
-    datatypes rdflib normalises (typed literals it has a converter for);
-    any other literal is its own value."""
-
-    def __init__(self) -> None:
-        from rdflib.term import XSDToPython
-
-        from server.terms import RdflibTerms
-
-        self.normalising = {str(dt) for dt in XSDToPython if dt is not None} - {XSD + "string"}
-        self.rdflib = RdflibTerms().term
-
-    def key(self, literal):
-        if literal.language or literal.datatype.value not in self.normalising:
-            return literal
-        return self.rdflib(literal)
+        return str(self.rdflib(self.terms[i]))
 
 
 # --- the schema: which triples, and owlrl over them -------------------------------

@@ -91,14 +91,15 @@ def iri_flags(iri: str) -> int:
     return f
 
 
-# Module-level names: an enum member lookup costs more than the whole test.
+# Plain strings, bound once: looking up an enum member, or counting by one,
+# costs more than the whole test.
 (_LITERAL_SUBJECT, _BAD_PREDICATE, _REFLEXIVE, _TOP_TYPE, _NOTHING_DROP, _DATATYPE,
- _BUILTIN_VOCABULARY, _INCONSISTENCY) = tuple(Drop)
+ _BUILTIN_VOCABULARY, _INCONSISTENCY) = DROP_REASONS
 
 
-def drop_reason(fs: int, fp: int, fo: int, reflexive: bool) -> Drop | None:
-    """Why the triple whose terms have flags fs, fp, fo (and whose subject
-    is its object when `reflexive`) is dropped, or None to keep it."""
+def drop_reason(fs: int, fp: int, fo: int, reflexive: bool) -> str | None:
+    """Why (a Drop value) the triple whose terms have flags fs, fp, fo (and
+    whose subject is its object when `reflexive`) is dropped, or None."""
     if fs & _LITERAL:
         return _LITERAL_SUBJECT
     if fp & (_LITERAL | _BLANK):
