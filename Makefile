@@ -48,7 +48,7 @@ bench: venv
 
 # The reasoner's long proof run (docs/reasoning.md): KOPRU_FUZZ_EXAMPLES (default
 # 5000) random ontologies through both engines against plain owlrl, and every
-# W3C OWL 2 case with an RDF/XML premise with owlrl live. About an hour on 2 cores.
+# W3C OWL 2 case with an RDF/XML premise with owlrl live: about 20 minutes on 2 cores.
 fuzz: venv
 	HYPOTHESIS_PROFILE=long KOPRU_OWL2_LIVE=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
 	  --hypothesis-show-statistics tests/test_reasoning_fuzz.py tests/test_reasoning_owl2.py

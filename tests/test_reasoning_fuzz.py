@@ -35,7 +35,8 @@ def _agree(example: Example) -> None:
         assert not diff, f"{example}\n\n{diff}"
 
 
-@pytest.mark.filterwarnings("ignore:Serializing weird numerical")  # ill-typed on purpose
+@pytest.mark.filterwarnings("ignore:Serializing weird numerical",   # ill-typed on purpose
+                            "ignore:Parsing weird boolean")
 @given(examples())
 def test_engines_agree_with_owlrl_on_random_ontologies(example):
     _agree(example)
