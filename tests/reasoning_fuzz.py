@@ -8,7 +8,7 @@ implements gets premises, and so do the corners the engines got wrong
 once — literals equal by value but written differently, neighbouring
 datatypes, punning (a class or property used as an individual),
 owl:sameAs between classes, properties and list members, and lists with a
-node missing, doubled or unterminated.
+node missing, doubled, unterminated or looping.
 """
 
 from __future__ import annotations
@@ -110,17 +110,18 @@ def _list(items: list[str]) -> str:
 @st.composite
 def malformed_list(draw, members):
     """(head, triples) of a list that rdflib reads its own way: a node
-    without rdf:first, a node with two, or no closing rdf:nil."""
+    without rdf:first, a node with two, no closing rdf:nil — or one that
+    loops back (which owlrl cannot read: the engines must say so)."""
     items = draw(st.lists(members, min_size=2, max_size=3))
     n = draw(st.integers(0, 10_000))
     nodes = [f"_:l{n}x{i}" for i in range(len(items))]
-    defect = draw(st.sampled_from(["no-first", "two-firsts", "no-nil"]))
+    defect = draw(st.sampled_from(["no-first", "two-firsts", "no-nil"] * 3 + ["loop"]))
     gap = draw(st.integers(0, len(items) - 1))
     lines = []
     for i, (nd, item) in enumerate(zip(nodes, items)):
         rest = nodes[i + 1] if i + 1 < len(nodes) else "rdf:nil"
-        if defect == "no-nil" and i + 1 == len(nodes):
-            rest = None
+        if i + 1 == len(nodes) and defect in ("no-nil", "loop"):
+            rest = nodes[gap] if defect == "loop" else None
         first = [] if defect == "no-first" and i == gap else [item]
         if defect == "two-firsts" and i == gap:
             first.append(draw(members.filter(lambda m, item=item: m != item)))

@@ -77,6 +77,10 @@ REGRESSIONS: dict[str, Example] = {
     # falls back to it on owl:hasKey
     "differentFrom itself, after a fallback": Example(
         ":C0 owl:hasKey ( :p0 ) .", ":a0 owl:differentFrom :a0 . :a0 a :C0 ."),
+    # owlrl raises in the middle of the closure; both engines must stop with a clear error
+    "a list that loops": Example(
+        ":C0 owl:unionOf _:l0 . _:l0 rdf:first :C1 ; rdf:rest _:l1 . _:l1 rdf:rest _:l0 .",
+        ":a0 a :C1 ."),
     # an ill-typed literal in a triple no axiom mentions: the tuned engine kept it out of owlrl
     "ill-typed literal in an inert triple": Example(
         ":d0 rdfs:domain :C0 .", ':a0 :note "x"^^xsd:integer . :a1 :d0 "1.5"^^xsd:double .'),
