@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: venv build validate serve test test-deps lint fuzz fuzz-guard bench clean
+.PHONY: venv build validate serve test test-deps lint fuzz fuzz-guard fuzz-reasoning bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,14 +68,23 @@ lint: $(VENV)/.installed-lint
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Long randomised runs of the property-based tests (several minutes each).
-# `make fuzz` runs them all; FUZZ_EXAMPLES sets how many examples each test draws.
-FUZZ_EXAMPLES ?= 20000
-fuzz: fuzz-guard
+# Long randomised runs of the property-based tests (about half an hour on 2 cores).
+# `make fuzz` runs them all; FUZZ_EXAMPLES=N sets how many examples each test
+# draws (by default 20,000 queries for the guard, 5,000 ontologies for the reasoner).
+FUZZ_EXAMPLES ?=
+fuzz: fuzz-guard fuzz-reasoning
 
 # The query guard against the engine, with a canary listener that no query may reach.
 fuzz-guard: $(VENV)/.installed-test
-	KOPRU_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_guard_fuzz.py
+	KOPRU_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),20000) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_guard_fuzz.py
+
+# The reasoner's proof run (docs/reasoning.md): random ontologies through both
+# engines against plain owlrl, and every W3C OWL 2 case with an RDF/XML premise
+# with owlrl run live rather than read from its recorded outcomes.
+fuzz-reasoning: $(VENV)/.installed-test
+	HYPOTHESIS_PROFILE=long KOPRU_OWL2_LIVE=1 KOPRU_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),5000) \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-show-statistics \
+	  tests/test_reasoning_fuzz.py tests/test_reasoning_owl2.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/build.py

@@ -155,7 +155,7 @@ def main() -> int:
 
     print(f"closure alone ({int(clo['input'][0])} input triples → "
           f"{int(clo['entailed'][0])} entailed)")
-    print(f"  {'Köprü (fast engine, server/reason.py)':<40}{median(clo['fast']):>8.3f} s")
+    print(f"  {'Köprü (fast engine, server/reasoning/fast.py)':<40}{median(clo['fast']):>8.3f} s")
     if clo["owlrl"]:
         same = "identical" if clo["same"][0] else "DIFFERENT"
         print(f"  {'owlrl DeductiveClosure, everything':<40}{clo['owlrl'][0]:>8.3f} s"

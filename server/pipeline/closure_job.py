@@ -9,7 +9,8 @@ it writes into the new store's directory:
     closure/state.pickle   the fast engine's Closure, for the next incremental
                            build to extend (see server/pipeline/incremental.py)
 
-and hands back the closure's figures (an InferOxResult with no triples).
+and hands back the closure's figures (a ClosureFigures: no triples, the
+inconsistencies described for people).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from server.config import settings
-from server.errors import BuildError
+from server.errors import BuildError, KopruError
+from server.reasoning.inconsistency import describe_all
 
 CLOSURE_DIR = "closure"
 CLOSURE_STATE = "state.pickle"
@@ -134,8 +136,10 @@ def _compute(job: ClosureJob, *, save: bool, conn=None):
         closure, r = _closure(job.parsed, release=save)
         ox.serialize(r.entailed, output=str(job.entailed_path),
                      format=ox.RdfFormat.N_TRIPLES)
-        figures = {k: v for k, v in r.__dict__.items() if k != "entailed"}
+        figures = {k: getattr(r, k) for k in ClosureFigures.__dataclass_fields__
+                   if hasattr(r, k)}
         figures["entailed_count"] = len(r.entailed)
+        figures["inconsistencies"] = describe_all(r.inconsistencies, job.parsed.prefixes)
     except BaseException as e:
         return "error", _describe(e)
     job._closure = closure
@@ -148,9 +152,9 @@ def _compute(job: ClosureJob, *, save: bool, conn=None):
 
 
 def _closure(parsed, release: bool = False):
-    """(the fast engine's Closure or None, the result as InferOxResult);
+    """(the fast engine's Closure or None, the InferResult);
     `release`: drop the parsed data triples once encoded (in the child)."""
-    from server.reasoning.infer import InferOxResult, infer_oxigraph
+    from server.reasoning.infer import infer_oxigraph
 
     if settings().reasoner == "fast":
         from server.reasoning.fast import Closure, Unsupported
@@ -162,11 +166,7 @@ def _closure(parsed, release: bool = False):
             return None, infer_oxigraph(parsed)   # says why it fell back
         if release:
             parsed.release("graph")   # encoded in the closure: not needed here any more
-        r = closure.result()
-        return closure, InferOxResult(
-            entailed=r.entailed, closure_size=r.closure_size, dropped=r.dropped,
-            inconsistencies=r.inconsistencies, seconds=r.seconds,
-            filter_seconds=r.filter_seconds, engine="fast")
+        return closure, closure.result()
     return None, infer_oxigraph(parsed)
 
 
@@ -208,6 +208,8 @@ def _describe(e: BaseException) -> str:
     if isinstance(e, OSError) and e.errno == errno.ENOSPC:
         return ("no space left on the device while writing the closure; the previous "
                 "store is still served. Free some space and build again.")
+    if isinstance(e, KopruError):   # the closure said what is wrong with the input
+        return e.message
     if isinstance(e, MemoryError):
         return "the OWL RL closure ran out of memory"
     return f"the OWL RL closure failed: {type(e).__name__}: {e}"

@@ -37,11 +37,12 @@ import pyoxigraph as ox
 
 from server.config import settings
 from server.errors import BuildError, InconsistentGraph
-from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED
+from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, PREFIXES
 from server.pipeline.closure_job import CLOSURE_DIR, CLOSURE_STATE, ClosureJob, load_closure
 from server.pipeline.focus import StoreIndex, affected, is_schema_triple, neighbourhood, shapes_reach
 from server.pipeline.outcome import INPUTS_DIR, MIXIN_FILE, BuildResult, Progress, finish, keep_inputs
 from server.pipeline.project import PIPELINE_VERSION, InputFile, Project, library_versions
+from server.reasoning.inconsistency import describe_all
 from server.stores.state import StoreWriter, current_store_dir, read_manifest, store_damage
 
 ADDED_LOG = "added.nt"          # data added since the saved closure state, N-Triples
@@ -338,7 +339,7 @@ def _extend_child(state: Path, log: Path, conn) -> None:  # pragma: no cover - i
             closure.add(_triples(log.read_bytes()))
         data = conn.recv_bytes()
         delta = closure.add(_triples(data))
-        errors = closure.inconsistencies()
+        errors = describe_all(closure.inconsistencies(), PREFIXES)
         nt = ox.RdfFormat.N_TRIPLES
         conn.send_bytes(pickle.dumps(("ok", (ox.serialize(delta.added, format=nt),
                                              ox.serialize(delta.removed, format=nt),

@@ -1,87 +1,35 @@
-"""Fast OWL 2 RL materialisation: owlrl's closure, computed the cheap way.
+"""The fast OWL 2 RL engine: owlrl's closure, computed the cheap way.
 
-owlrl applies every rule to every triple of the graph in every cycle; its
-time grows with the graph times the number of cycles (≈20–30 s at 10k
-triples, ≈5 min at 100k, about an hour at 1M). This module computes the same closure in two
-parts:
-
-1. **The schema (T-box), with owlrl.** The schema triples — RDFS/OWL
-   axioms (rdfs:subClassOf, rdfs:domain, owl:inverseOf,
-   owl:propertyChainAxiom…), `x rdf:type owl:Class`-style declarations and
-   RDF lists — are a small graph (≈1.3k triples for Köprü, from ontology
-   and data alike). owlrl closes it in about half a second: that is every scm-*
-   rule and everything else owlrl derives from the schema alone. The result
-   is cached in the process (same schema → same closure).
-
-2. **The instances (A-box), with a semi-naive fixpoint over integers.**
-   Every term is numbered; triples are kept in a predicate → subject →
-   objects index (and predicate → object → subjects for the predicates a
-   rule walks backwards). The rules are read off the closed schema,
-   generically (no Köprü name appears here):
-
-   cax-sco, cax-eqc (superclasses, equivalences folded in by scm-eqc) ·
-   prp-dom, prp-rng · prp-spo1, prp-eqp (superproperties) · prp-inv1/2 ·
-   prp-symp · prp-trp · prp-spo2 (property chains of any length) ·
-   prp-fp, prp-ifp · eq-sym, eq-trans, eq-rep-s/p/o (switched on when an
-   owl:sameAs appears) · cls-int1/2, cls-uni, cls-svf1/2, cls-avf,
-   cls-hv1/2, cls-oo · dt-type2 and datatype subsumption, as owlrl does
-   them; and the consistency checks cax-dw, cax-adc, prp-pdw, prp-irp,
-   prp-asyp, cls-nothing2, eq-diff1, dt-not-type, with owlrl's messages.
-
-   Each new triple is run through the rules of its predicate (or of its
-   class, for rdf:type) once, joined against the index — the fixpoint of the
-   same rules owlrl iterates, without re-reading the whole graph per cycle.
-   If the instances entail a new schema triple (a `x rdf:type owl:Class`
-   through a range, say), the schema is closed again with it and the
-   instances re-run: the same least fixpoint.
-
-Constructs the fast path does not implement — owl:maxCardinality,
-owl:maxQualifiedCardinality, owl:hasKey, owl:complementOf, negative
-property assertions, owl:AllDifferent, owl:AllDisjointProperties — raise
-`Unsupported`; `server.reasoning.infer` then falls back to owlrl.
-
-Reflexive owl:sameAs (eq-ref) is never stored (nothing follows from it but
-eq-diff1 on `x owl:differentFrom x`, checked directly); literal-subject
-triples are kept inside, where a rule needs them, and never reach the
-entailed graph, which is filtered by the same rules as
-`server.reasoning.infer.filter_entailed` filters owlrl's (the `dropped` counts are
-smaller: less noise is made). tests/test_reasoning.py checks the result
-equals owlrl's on the shipped graph and on a 10k-triple synthetic one;
-docs/scale.md has the figures.
+owlrl closes the schema (the T-box: RDFS/OWL axioms, declarations, RDF
+lists; small, and cached per process); the instance rules read off that
+closed schema then run as a semi-naive fixpoint over integer-encoded
+triples. Constructs it does not implement raise `Unsupported` (infer falls
+back to owlrl). How, which rules, and what is proved about it:
+docs/reasoning.md.
 
 `materialise()` is the one-shot entry point; `Closure` keeps the index so
-that `Closure.add()` can assert more data and continue the fixpoint
-(incremental for additions; removals need a recomputation).
+that `Closure.add()` can assert more data and continue the fixpoint.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import gc
 import time
-from dataclasses import dataclass, field
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple
 
 import pyoxigraph as ox
 
 from server.namespaces import OWL, RDF, RDFS, XSD
-
-_ERR_NS = "http://www.daml.org/2002/03/agents/agent-ont#"
-_BUILTIN_NS = (RDF, RDFS, OWL, XSD)
-
-# Predicates of schema triples besides rdfs:*/owl:* (rdf lists).
-_LIST_PREDICATES = {RDF + "first", RDF + "rest"}
-# OWL/RDFS predicates that are instance-level, not schema.
-_INSTANCE_PREDICATES = {OWL + "sameAs", OWL + "differentFrom", RDF + "type"}
-_ANNOTATIONS = {RDFS + "label", RDFS + "comment", RDFS + "seeAlso", RDFS + "isDefinedBy",
-                OWL + "versionInfo", OWL + "priorVersion", OWL + "backwardCompatibleWith",
-                OWL + "incompatibleWith", OWL + "deprecated", OWL + "versionIRI"}
-# rdf:type objects in the builtin namespaces that type individuals (or
-# literals, by a range or dt-type2), not schema.
-_INSTANCE_TYPES = {OWL + "Thing", OWL + "Nothing", OWL + "NamedIndividual",
-                   RDFS + "Resource", RDFS + "Literal", RDF + "langString",
-                   RDF + "PlainLiteral", RDF + "XMLLiteral", RDF + "HTML", RDF + "JSON",
-                   RDF + "dirLangString"}
+from server.reasoning import lists
+from server.reasoning.inconsistency import Inconsistency, TermNames, from_owlrl, unique
+from server.reasoning.noise import OxigraphFlags, drop_reason, no_drops
+from server.reasoning.result import InferResult
+from server.reasoning.vocabulary import (ANNOTATION_PROPERTIES, ERROR_MESSAGE, ERROR_TEXT,
+                                         INSTANCE_PREDICATES, INSTANCE_TYPES,
+                                         LIST_PREDICATES)
 
 _UNSUPPORTED_PREDICATES = {
     OWL + "maxCardinality": "owl:maxCardinality (cls-maxc)",
@@ -95,55 +43,55 @@ _UNSUPPORTED_TYPES = {
     OWL + "AllDisjointProperties": "owl:AllDisjointProperties (prp-adp)",
 }
 
-DROP_REASONS = ("literal-subject", "bad-predicate", "reflexive", "top-type", "nothing",
-                "datatype", "builtin-vocabulary", "inconsistency")
-
 
 class Unsupported(Exception):
     """The schema uses an OWL 2 RL construct this module does not implement."""
 
 
-@dataclass
-class ReasonResult:
-    entailed: list                  # pyoxigraph Triples, filtered
-    inconsistencies: list[str] = field(default_factory=list)
-    dropped: dict[str, int] = field(default_factory=dict)
-    closure_size: int = 0           # schema closure + instances + derived (generalized)
-    seconds: float = 0.0            # the whole closure
-    tbox_seconds: float = 0.0       # owlrl over the schema (0 when cached)
-    filter_seconds: float = 0.0     # noise filter and pyoxigraph terms
-    stats: dict = field(default_factory=dict)
-
-    @property
-    def dropped_total(self) -> int:
-        return sum(self.dropped.values())
-
-
 # --- terms ---------------------------------------------------------------------------
-
-_IRI, _BNODE, _LITERAL = 0, 1, 2
 
 
 class _Terms:
-    """pyoxigraph term ⇄ integer."""
+    """pyoxigraph term ⇄ integer. Literals are numbered by value, as owlrl
+    identifies them: rdflib's normal form for the datatypes rdflib
+    normalises ("01"^^xsd:integer is "1"), the literal itself for any other;
+    a value is written as its first spelling met."""
 
     def __init__(self) -> None:
-        self.ids: dict = {}
-        self.terms: list = []
+        from rdflib.term import XSDToPython
+
+        from server.terms import RdflibTerms
+
+        self.ids: dict = {}          # term as written → id
+        self.terms: list = []        # id → term (a literal's first spelling)
+        self.by_value: dict = {}     # rdflib's normal form → id
+        self.rdflib = RdflibTerms().term
+        self.normalising = {str(dt) for dt in XSDToPython if dt is not None} - {XSD + "string"}
 
     def id(self, term) -> int:
         i = self.ids.get(term)
         if i is None:
-            i = self.ids[term] = len(self.terms)
+            i = self._new(term)
+        return i
+
+    def _new(self, term) -> int:
+        i = len(self.terms)
+        if type(term) is ox.Literal and not term.language \
+                and term.datatype.value in self.normalising:
+            value = self.rdflib(term)
+            i = self.by_value.setdefault(value, i)
+        if i == len(self.terms):
             self.terms.append(term)
+        self.ids[term] = i
         return i
 
     def iri(self, value: str) -> int:
         return self.id(ox.NamedNode(value))
 
     def encode(self, triples: Iterable) -> list[tuple[int, int, int]]:
-        ids, terms = self.ids, self.terms
+        ids, terms, new = self.ids, self.terms, self._new
         get = ids.get
+        Literal = ox.Literal
         out = []
         append = out.append
         for t in triples:
@@ -158,62 +106,70 @@ class _Terms:
                 terms.append(p)
             c = get(o)
             if c is None:
-                c = ids[o] = len(terms)
-                terms.append(o)
+                if type(o) is Literal:          # by value
+                    c = new(o)
+                else:
+                    c = ids[o] = len(terms)
+                    terms.append(o)
             append((a, b, c))
         return out
 
-    def kind(self, i: int) -> int:
-        t = self.terms[i]
-        tt = type(t)
-        return _IRI if tt is ox.NamedNode else _BNODE if tt is ox.BlankNode else _LITERAL
-
-    def text(self, i: int) -> str:
-        """What owlrl's messages print for a term (rdflib's str())."""
-        return self.terms[i].value
+    def normalised(self, i: int) -> str:
+        """A literal's lexical form as owlrl sees it (rdflib's normal form)."""
+        return str(self.rdflib(self.terms[i]))
 
 
 # --- the schema: which triples, and owlrl over them -------------------------------
+
+
+class _Predicate(enum.IntEnum):
+    """How a predicate places its triples: schema (owlrl closes it) or instances."""
+    INSTANCE = 0       # data: the fixpoint's rules read it
+    SCHEMA = 1         # an RDFS/OWL axiom or an RDF list triple
+    TYPE = 2           # rdf:type: schema when the class is RDF/RDFS/OWL vocabulary
+
+
+_INSTANCE, _SCHEMA, _TYPE = (int(k) for k in _Predicate)   # plain ints for the cache
+
+
+def _predicate_kind(term) -> int:
+    v = term.value if type(term) is ox.NamedNode else ""
+    if v == RDF + "type":
+        return _TYPE
+    if v in LIST_PREDICATES or (v.startswith((RDFS, OWL)) and v not in INSTANCE_PREDICATES
+                                and v not in ANNOTATION_PROPERTIES):
+        return _SCHEMA
+    return _INSTANCE
 
 
 def _is_schema(terms: _Terms, triple: tuple[int, int, int], pred_cache: dict) -> bool:
     s, p, o = triple
     kind = pred_cache.get(p)
     if kind is None:
-        term = terms.terms[p]
-        v = term.value if type(term) is ox.NamedNode else ""
-        if v == RDF + "type":
-            kind = 2
-        elif v in _LIST_PREDICATES:
-            kind = 1
-        elif v.startswith((RDFS, OWL)) and v not in _INSTANCE_PREDICATES \
-                and v not in _ANNOTATIONS:
-            kind = 1
-        else:
-            kind = 0
-        pred_cache[p] = kind
-    if kind == 2:
+        kind = pred_cache[p] = _predicate_kind(terms.terms[p])
+    if kind == _TYPE:
         if type(terms.terms[s]) is ox.Literal:
             return False
         t = terms.terms[o]
         return (type(t) is ox.NamedNode and t.value.startswith((RDF, RDFS, OWL))
-                and t.value not in _INSTANCE_TYPES)
-    return kind == 1
+                and t.value not in INSTANCE_TYPES)
+    return kind == _SCHEMA
 
 
 _tbox_cache: dict = {}
 
 
-def _close_schema(schema: list) -> tuple[list, list[str], float]:
-    """owlrl's closure of the schema triples (pyoxigraph term tuples):
-    (closure as term tuples, owlrl's error messages, seconds). Cached."""
-    key = frozenset(schema)
+def _close_schema(schema: list) -> tuple[list, list[Inconsistency], float]:
+    """owlrl's closure of the schema triples (pyoxigraph term tuples, in
+    input order): (closure as term tuples, what owlrl found inconsistent,
+    seconds). Cached."""
+    key = tuple(schema)
     hit = _tbox_cache.get(key)
     if hit is not None:
         return hit[0], hit[1], 0.0
-    import owlrl
     from rdflib import Graph
 
+    from server.reasoning.owlrl_engine import expand
     from server.terms import RdflibTerms
 
     t0 = time.perf_counter()
@@ -223,13 +179,12 @@ def _close_schema(schema: list) -> tuple[list, list[str], float]:
         g.add((conv.term(s), conv.term(p), conv.term(o)))
     # back to the very pyoxigraph terms (rdflib may normalise a literal's form)
     back = {r: t for t, r in conv.cache.items()}
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
-                           datatype_axioms=False).expand(g)
+    expand(g)
     from rdflib import URIRef
 
-    err_type = URIRef(_ERR_NS + "ErrorMessage")
+    err_type = URIRef(ERROR_MESSAGE)
     err_nodes = set(g.subjects(URIRef(RDF + "type"), err_type))
-    errors = sorted(str(g.value(n, URIRef(_ERR_NS + "error")) or "") for n in err_nodes)
+    errors = from_owlrl(sorted(str(g.value(n, URIRef(ERROR_TEXT)) or "") for n in err_nodes), g)
     closed = []
     for s, p, o in g:
         if s in err_nodes:
@@ -249,201 +204,237 @@ def _back(back: dict, term):
     return t if t is not None else to_oxigraph_term(term)
 
 
+def _refuse_unsupported(terms: _Terms, schema: Iterable[tuple[int, int, int]]) -> None:
+    """Raise Unsupported for a construct this engine does not implement
+    (checked on the input schema before owlrl closes it, and on the closure)."""
+    unsupported_p = {terms.iri(k): why for k, why in _UNSUPPORTED_PREDICATES.items()}
+    unsupported_t = {terms.iri(k): why for k, why in _UNSUPPORTED_TYPES.items()}
+    type_id = terms.iri(RDF + "type")
+    missing = {unsupported_p[p] if p in unsupported_p else unsupported_t[o]
+               for s, p, o in schema
+               if p in unsupported_p or (p == type_id and o in unsupported_t)}
+    if missing:
+        raise Unsupported("the schema uses " + ", ".join(sorted(missing))
+                          + ", which the fast OWL RL path does not implement")
+
+
+def _check_list_loops(terms: _Terms, schema: Iterable[tuple[int, int, int]]) -> None:
+    """A list that loops stops the build (owlrl would raise in the middle)."""
+    heads = {terms.iri(p) for p in lists.HEAD_PREDICATES}
+    rest_id = terms.iri(RDF + "rest")
+    schema = list(schema)
+    rest = lists.first_asserted((s, o) for s, p, o in schema if p == rest_id)
+    name = TermNames()
+    for s, p, o in schema:
+        if p in heads:
+            lists.read(o, {}, rest,
+                       lambda: f"{name(terms.terms[s])} {name(terms.terms[p])}")
+
+
 # --- the rules, read off the closed schema ------------------------------------------
 
 
-class _Rules:
-    def __init__(self, terms: _Terms, tbox: list[tuple[int, int, int]]) -> None:
+class PropertyRules(NamedTuple):
+    """What a triple with this predicate triggers (the fixpoint unpacks it
+    in this field order: the fastest access in its inner loop)."""
+    sup: tuple = ()          # prp-spo1, prp-eqp: superproperties
+    dom: tuple = ()          # prp-dom: classes
+    rng: tuple = ()          # prp-rng: classes
+    inv: tuple = ()          # prp-inv1/2: inverse properties
+    sym: bool = False        # prp-symp
+    trans: bool = False      # prp-trp
+    chains: tuple = ()       # prp-spo2: (chain, position of this property, super)
+    fp: bool = False         # prp-fp
+    ifp: bool = False        # prp-ifp
+    svf: tuple = ()          # cls-svf1/2: (restriction, class)
+    avf: tuple = ()          # cls-avf: (restriction, class)
+    hv: dict = {}            # cls-hv2: value → restrictions
+
+
+class ClassRules(NamedTuple):
+    """What `x rdf:type C` triggers for this C (unpacked in field order)."""
+    svf: tuple = ()          # cls-svf1 backwards: (property, restriction)
+    avf: tuple = ()          # cls-avf: (property, class)
+    hv: tuple = ()           # cls-hv1: (property, value)
+    int1: tuple = ()         # cls-int1: (intersection, its members)
+    int2: tuple = ()         # cls-int2: members of C = intersectionOf(…)
+    uni: tuple = ()          # cls-uni: unions C is a member of
+
+
+class _Vocabulary:
+    """The ids of the built-in terms the rules use."""
+
+    def __init__(self, terms: _Terms) -> None:
         V = terms.iri
-        self.TYPE = TYPE = V(RDF + "type")
-        self.SAMEAS = V(OWL + "sameAs")
+        self.TYPE, self.SAMEAS = V(RDF + "type"), V(OWL + "sameAs")
         self.DIFFERENT = V(OWL + "differentFrom")
-        self.THING = V(OWL + "Thing")
-        self.NOTHING = V(OWL + "Nothing")
-        FIRST, REST, NIL = V(RDF + "first"), V(RDF + "rest"), V(RDF + "nil")
-        SUBCLASS, SUBPROP = V(RDFS + "subClassOf"), V(RDFS + "subPropertyOf")
-        EQCLASS, EQPROP = V(OWL + "equivalentClass"), V(OWL + "equivalentProperty")
-        DOMAIN, RANGE = V(RDFS + "domain"), V(RDFS + "range")
-        INVERSE = V(OWL + "inverseOf")
-        CHAIN = V(OWL + "propertyChainAxiom")
-        ONPROP = V(OWL + "onProperty")
-        SVF, AVF, HV = V(OWL + "someValuesFrom"), V(OWL + "allValuesFrom"), V(OWL + "hasValue")
-        INTER, UNION, ONEOF = V(OWL + "intersectionOf"), V(OWL + "unionOf"), V(OWL + "oneOf")
-        DISJOINT, PDISJOINT = V(OWL + "disjointWith"), V(OWL + "propertyDisjointWith")
-        MEMBERS = V(OWL + "members")
-        ptype = {V(OWL + n): n for n in ("TransitiveProperty", "SymmetricProperty",
-                                          "FunctionalProperty", "InverseFunctionalProperty",
-                                          "AsymmetricProperty", "IrreflexiveProperty")}
-        ADC = V(OWL + "AllDisjointClasses")
-        unsupported_p = {V(k): v for k, v in _UNSUPPORTED_PREDICATES.items()}
-        unsupported_t = {V(k): v for k, v in _UNSUPPORTED_TYPES.items()}
+        self.THING, self.NOTHING = V(OWL + "Thing"), V(OWL + "Nothing")
+        self.FIRST, self.REST = V(RDF + "first"), V(RDF + "rest")
+        self.SUBCLASS, self.SUBPROP = V(RDFS + "subClassOf"), V(RDFS + "subPropertyOf")
+        self.EQCLASS, self.EQPROP = V(OWL + "equivalentClass"), V(OWL + "equivalentProperty")
+        self.DOMAIN, self.RANGE = V(RDFS + "domain"), V(RDFS + "range")
+        self.INVERSE, self.CHAIN = V(OWL + "inverseOf"), V(OWL + "propertyChainAxiom")
+        self.ONPROP = V(OWL + "onProperty")
+        self.SVF, self.AVF = V(OWL + "someValuesFrom"), V(OWL + "allValuesFrom")
+        self.HV = V(OWL + "hasValue")
+        self.INTER, self.UNION, self.ONEOF = (V(OWL + "intersectionOf"), V(OWL + "unionOf"),
+                                              V(OWL + "oneOf"))
+        self.DISJOINT = V(OWL + "disjointWith")
+        self.PDISJOINT = V(OWL + "propertyDisjointWith")
+        self.MEMBERS, self.ADC = V(OWL + "members"), V(OWL + "AllDisjointClasses")
+        self.TRANSITIVE = V(OWL + "TransitiveProperty")
+        self.SYMMETRIC = V(OWL + "SymmetricProperty")
+        self.FUNCTIONAL = V(OWL + "FunctionalProperty")
+        self.INVERSE_FUNCTIONAL = V(OWL + "InverseFunctionalProperty")
+        self.ASYMMETRIC = V(OWL + "AsymmetricProperty")
+        self.IRREFLEXIVE = V(OWL + "IrreflexiveProperty")
 
-        by_pred: dict[int, list[tuple[int, int]]] = {}
-        first: dict[int, int] = {}
-        rest: dict[int, int] = {}
-        missing = set()
-        for s, p, o in tbox:
-            if p in unsupported_p:
-                missing.add(unsupported_p[p])
-            elif p == TYPE and o in unsupported_t:
-                missing.add(unsupported_t[o])
-            elif p == FIRST:
-                first[s] = o
-            elif p == REST:
-                rest[s] = o
-            by_pred.setdefault(p, []).append((s, o))
-        if missing:
-            raise Unsupported("the schema uses " + ", ".join(sorted(missing))
-                              + ", which the fast OWL RL path does not implement")
 
-        def items(head: int) -> list[int]:
-            """rdflib's Graph.items(): the members of an RDF list."""
-            out, seen = [], set()
-            while head in first and head not in seen:
-                seen.add(head)
-                out.append(first[head])
-                head = rest.get(head, NIL)
-            return out
+@dataclass
+class RulePlan:
+    """The instance rules of one closed schema, by trigger."""
+    vocab: _Vocabulary
+    by_predicate: dict[int, PropertyRules]
+    by_class: dict[int, ClassRules]
+    superclasses: dict[int, tuple]      # cax-sco, cax-eqc1/2
+    seeds: list                         # cls-oo: (member, rdf:type, class)
+    by_object: set                      # predicates a rule looks up by object
+    # consistency checks
+    disjoint: list                      # cax-dw: (class, class)
+    all_disjoint: list                  # cax-adc: member classes
+    property_disjoint: list             # prp-pdw: (property, property)
+    asymmetric: list                    # prp-asyp
+    irreflexive: list                   # prp-irp
 
-        def pairs(pred: int):
-            return by_pred.get(pred, ())
 
-        # class and property hierarchies (closed by owlrl's scm-* rules)
-        self.csup: dict[int, tuple] = {}
-        tmp: dict[int, set] = {}
-        for c, d in pairs(SUBCLASS):
-            if c != d:
-                tmp.setdefault(c, set()).add(d)
-        for c, d in pairs(EQCLASS):     # cax-eqc (scm-eqc has folded them in already)
-            if c != d:
-                tmp.setdefault(c, set()).add(d)
-                tmp.setdefault(d, set()).add(c)
-        self.csup = {c: tuple(ds) for c, ds in tmp.items()}
+def plan_rules(terms: _Terms, tbox: list[tuple[int, int, int]]) -> RulePlan:
+    """Read the instance rules off the closed schema (integer triples)."""
+    v = _Vocabulary(terms)
+    _refuse_unsupported(terms, tbox)
+    by_pred: dict[int, list[tuple[int, int]]] = {}
+    for s, p, o in tbox:
+        by_pred.setdefault(p, []).append((s, o))
+    # tbox is in input order: the first-asserted rdf:first/rest win, as in owlrl
+    first = lists.first_asserted(by_pred.get(v.FIRST, ()))
+    rest = lists.first_asserted(by_pred.get(v.REST, ()))
 
-        plan: dict[int, dict] = {}
+    def items(head: int) -> list[int]:
+        return lists.read(head, first, rest, lambda: TermNames()(terms.terms[head]))
 
-        def entry(p: int) -> dict:
-            e = plan.get(p)
-            if e is None:
-                e = plan[p] = {}
-            return e
+    def pairs(pred: int):
+        return by_pred.get(pred, ())
 
-        def put(p: int, key: str, value) -> None:
-            entry(p).setdefault(key, []).append(value)
+    # class hierarchy (closed by owlrl's scm-* rules; equivalences folded in)
+    sup_classes: dict[int, set] = {}
+    for c, d in pairs(v.SUBCLASS):
+        if c != d:
+            sup_classes.setdefault(c, set()).add(d)
+    for c, d in pairs(v.EQCLASS):
+        if c != d:
+            sup_classes.setdefault(c, set()).add(d)
+            sup_classes.setdefault(d, set()).add(c)
 
-        for p, q in pairs(SUBPROP):
-            if p != q:
-                put(p, "sup", q)
-        for p, q in pairs(EQPROP):
-            if p != q:
-                put(p, "sup", q)
-                put(q, "sup", p)
-        for p, c in pairs(DOMAIN):
-            put(p, "dom", c)
-        for p, c in pairs(RANGE):
-            put(p, "rng", c)
-        for p, q in pairs(INVERSE):
-            put(p, "inv", q)
-            put(q, "inv", p)
-        self.asym, self.irreflexive = [], []
-        for x, t in pairs(TYPE):
-            kind = ptype.get(t)
-            if kind == "TransitiveProperty":
-                entry(x)["trans"] = True
-            elif kind == "SymmetricProperty":
-                entry(x)["sym"] = True
-            elif kind == "FunctionalProperty":
-                entry(x)["fp"] = True
-            elif kind == "InverseFunctionalProperty":
-                entry(x)["ifp"] = True
-            elif kind == "AsymmetricProperty":
-                self.asym.append(x)
-            elif kind == "IrreflexiveProperty":
-                self.irreflexive.append(x)
-        self.chains = []
-        for q, head in pairs(CHAIN):
-            chain = tuple(items(head))
-            if chain:
-                self.chains.append((chain, q))
-                for i, p in enumerate(chain):
-                    put(p, "chain", (chain, i, q))
+    prop: dict[int, dict[str, list]] = {}
 
-        # class expressions
-        onprop: dict[int, list[int]] = {}
-        for r, p in pairs(ONPROP):
-            onprop.setdefault(r, []).append(p)
-        ctrig: dict[int, dict] = {}
+    def put(p: int, field: str, value) -> None:
+        prop.setdefault(p, {}).setdefault(field, []).append(value)
 
-        def cput(c: int, key: str, value) -> None:
-            ctrig.setdefault(c, {}).setdefault(key, []).append(value)
+    def flag(p: int, field: str) -> None:
+        prop.setdefault(p, {})[field] = True
 
-        for r, y in pairs(SVF):
-            for p in onprop.get(r, ()):
-                put(p, "svf", (r, y))
-                if y != self.THING:
-                    cput(y, "svf", (p, r))     # v becomes a y: its p-subjects become r
-        for r, y in pairs(AVF):
-            for p in onprop.get(r, ()):
-                put(p, "avf", (r, y))
-                cput(r, "avf", (p, y))
-        for r, y in pairs(HV):
-            for p in onprop.get(r, ()):
-                put(p, "hv", (y, r))
-                cput(r, "hv", (p, y))
-        for c, head in pairs(INTER):
-            members = tuple(items(head))
-            if members:
-                for m in members:
-                    cput(m, "int1", (c, members))
-                for m in members:
-                    cput(c, "int2", m)
-        for c, head in pairs(UNION):
-            for m in items(head):
-                cput(m, "uni", c)
-        self.seeds = []
-        for c, head in pairs(ONEOF):
-            for y in items(head):
-                self.seeds.append((y, TYPE, c))
+    for p, q in pairs(v.SUBPROP):
+        if p != q:
+            put(p, "sup", q)
+    for p, q in pairs(v.EQPROP):
+        if p != q:
+            put(p, "sup", q)
+            put(q, "sup", p)
+    for p, c in pairs(v.DOMAIN):
+        put(p, "dom", c)
+    for p, c in pairs(v.RANGE):
+        put(p, "rng", c)
+    for p, q in pairs(v.INVERSE):
+        put(p, "inv", q)
+        put(q, "inv", p)
+    asymmetric, irreflexive = [], []
+    characteristic = {v.TRANSITIVE: "trans", v.SYMMETRIC: "sym", v.FUNCTIONAL: "fp",
+                      v.INVERSE_FUNCTIONAL: "ifp"}
+    for x, t in pairs(v.TYPE):
+        if t in characteristic:
+            flag(x, characteristic[t])
+        elif t == v.ASYMMETRIC:
+            asymmetric.append(x)
+        elif t == v.IRREFLEXIVE:
+            irreflexive.append(x)
+    chains = []
+    for q, head in pairs(v.CHAIN):
+        chain = tuple(items(head))
+        if chain:
+            chains.append(chain)
+            for i, p in enumerate(chain):
+                put(p, "chains", (chain, i, q))
 
-        # freeze
-        self.plan = {}
-        for p, e in plan.items():
-            self.plan[p] = (
-                tuple(dict.fromkeys(e.get("sup", ()))),
-                tuple(dict.fromkeys(e.get("dom", ()))),
-                tuple(dict.fromkeys(e.get("rng", ()))),
-                tuple(dict.fromkeys(e.get("inv", ()))),
-                e.get("sym", False),
-                e.get("trans", False),
-                tuple(e.get("chain", ())),
-                e.get("fp", False),
-                e.get("ifp", False),
-                tuple(e.get("svf", ())),
-                tuple(e.get("avf", ())),
-                _group(e.get("hv", ())),
-            )
-        self.ctrig = {c: (tuple(d.get("svf", ())), tuple(d.get("avf", ())),
-                          tuple(d.get("hv", ())), tuple(d.get("int1", ())),
-                          tuple(d.get("int2", ())), tuple(d.get("uni", ())))
-                      for c, d in ctrig.items()}
-        # predicates a rule looks up by object
-        self.by_object = set()
-        for p, e in plan.items():
-            if e.get("trans") or e.get("ifp"):
-                self.by_object.add(p)
-        for chain, _q in self.chains:
-            self.by_object.update(chain[:-1])
-        for c, (svf, *_rest) in self.ctrig.items():
-            for p, _r in svf:
-                self.by_object.add(p)
-        # consistency checks
-        self.disjoint = [(a, b) for a, b in pairs(DISJOINT)]
-        self.pdisjoint = [(a, b) for a, b in pairs(PDISJOINT)]
-        self.all_disjoint = []
-        for x, t in pairs(TYPE):
-            if t == ADC:
-                for _x, head in ((a, b) for a, b in pairs(MEMBERS) if a == x):
-                    self.all_disjoint.append(tuple(items(head)))
+    # class expressions
+    onprop: dict[int, list[int]] = {}
+    for r, p in pairs(v.ONPROP):
+        onprop.setdefault(r, []).append(p)
+    cls: dict[int, dict[str, list]] = {}
+
+    def cput(c: int, field: str, value) -> None:
+        cls.setdefault(c, {}).setdefault(field, []).append(value)
+
+    for r, y in pairs(v.SVF):
+        for p in onprop.get(r, ()):
+            put(p, "svf", (r, y))
+            if y != v.THING:
+                cput(y, "svf", (p, r))     # v becomes a y: its p-subjects become r
+    for r, y in pairs(v.AVF):
+        for p in onprop.get(r, ()):
+            put(p, "avf", (r, y))
+            cput(r, "avf", (p, y))
+    for r, y in pairs(v.HV):
+        for p in onprop.get(r, ()):
+            put(p, "hv", (y, r))
+            cput(r, "hv", (p, y))
+    for c, head in pairs(v.INTER):
+        members = tuple(items(head))
+        if members:
+            for m in members:
+                cput(m, "int1", (c, members))
+            for m in members:
+                cput(c, "int2", m)
+    for c, head in pairs(v.UNION):
+        for m in items(head):
+            cput(c if False else m, "uni", c)
+    seeds = [(y, v.TYPE, c) for c, head in pairs(v.ONEOF) for y in items(head)]
+
+    def frozen(e: dict, field: str) -> tuple:
+        return tuple(dict.fromkeys(e.get(field, ())))
+
+    by_predicate = {
+        p: PropertyRules(sup=frozen(e, "sup"), dom=frozen(e, "dom"), rng=frozen(e, "rng"),
+                         inv=frozen(e, "inv"), sym=e.get("sym", False),
+                         trans=e.get("trans", False), chains=tuple(e.get("chains", ())),
+                         fp=e.get("fp", False), ifp=e.get("ifp", False),
+                         svf=tuple(e.get("svf", ())), avf=tuple(e.get("avf", ())),
+                         hv=_group(e.get("hv", ())))
+        for p, e in prop.items()}
+    by_class = {c: ClassRules(**{k: tuple(vals) for k, vals in d.items()})
+                for c, d in cls.items()}
+
+    by_object = {p for p, r in by_predicate.items() if r.trans or r.ifp}
+    for chain in chains:
+        by_object.update(chain[:-1])
+    for r in by_class.values():
+        by_object.update(p for p, _r in r.svf)
+
+    all_disjoint = [tuple(items(head)) for x, t in pairs(v.TYPE) if t == v.ADC
+                    for a, head in pairs(v.MEMBERS) if a == x]
+    return RulePlan(vocab=v, by_predicate=by_predicate, by_class=by_class,
+                    superclasses={c: tuple(ds) for c, ds in sup_classes.items()},
+                    seeds=seeds, by_object=by_object, disjoint=list(pairs(v.DISJOINT)),
+                    all_disjoint=all_disjoint, property_disjoint=list(pairs(v.PDISJOINT)),
+                    asymmetric=asymmetric, irreflexive=irreflexive)
 
 
 def _group(pairs) -> dict:
@@ -517,12 +508,19 @@ class _Index:
         return sum(len(objs) for d in self.spo.values() for objs in d.values())
 
 
-def _run(index: _Index, rules: _Rules, start: int) -> int:
+# _run unpacks the plans by position, in these orders (the fastest access in
+# its inner loop): reordering a NamedTuple's fields must reorder the unpacking.
+assert PropertyRules._fields == ("sup", "dom", "rng", "inv", "sym", "trans", "chains", "fp",
+                                 "ifp", "svf", "avf", "hv")
+assert ClassRules._fields == ("svf", "avf", "hv", "int1", "int2", "uni")
+
+
+def _run(index: _Index, rules: RulePlan, start: int) -> int:
     """Process the queue from `start` to the fixpoint; return its length."""
     spo, pos, queue = index.spo, index.pos, index.queue
     add = index.add
-    TYPE, SAMEAS, THING = rules.TYPE, rules.SAMEAS, rules.THING
-    plan, csup, ctrig = rules.plan, rules.csup, rules.ctrig
+    TYPE, SAMEAS, THING = rules.vocab.TYPE, rules.vocab.SAMEAS, rules.vocab.THING
+    plan, csup, ctrig = rules.by_predicate, rules.superclasses, rules.by_class
     empty: tuple = ()
     out: list = []
     emit = out.append
@@ -658,48 +656,60 @@ def _run(index: _Index, rules: _Rules, start: int) -> int:
 
 
 def _datatype_rules(terms: _Terms, triples: list, type_id: int):
-    """dt-type2 (+ owlrl's subsumptions) and dt-not-type over the literals of
-    the input; returns (triples to add, disjointness axioms for the datatypes
-    in use (term tuples), error messages)."""
+    """owlrl's one-time datatype rules over the input: dt-type2 with owlrl's
+    datatype subsumptions, dt-not-type, and the disjointness axioms of the
+    datatypes in use (including the wider ones a literal belongs to).
+    Returns (triples to add, axioms as term tuples, inconsistencies)."""
     from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
     from owlrl.DatatypeHandling import AltXSDToPYTHON
     from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
 
     rl = {str(d) for d in OWL_RL_Datatypes}
     plain = {XSD + "string", RDF + "langString"}    # rdflib gives these no datatype
-    subs = {str(k): [str(v) for v in vs] for k, vs in OWL_Datatype_Subsumptions.items()}
-    conv = {str(k): v for k, v in AltXSDToPYTHON.items()}
-    add, errors, used = [], [], set()
-    seen_literals = set()
-    term_list = terms.terms
-    for s, p, o in triples:
-        t = term_list[o]
-        if type(t) is ox.Literal:
-            if o in seen_literals:
-                continue
-            seen_literals.add(o)
-            if t.language:
-                continue
-            dt = t.datatype.value
-            if dt in plain or dt not in rl:
-                continue
-            used.add(dt)
-            add.append((o, type_id, terms.iri(dt)))
-            for new in subs.get(dt, ()):
-                add.append((o, type_id, terms.iri(new)))
-            f = conv.get(dt)
-            if f is not None:
-                try:
-                    f(t.value)
-                except ValueError:
-                    errors.append("Lexical value of the literal '%s' does not match its "
-                                  "datatype (%s)" % (t.value, dt))
-        elif p == type_id:
-            ot = term_list[o]
-            if type(ot) is ox.NamedNode and ot.value in rl:
-                used.add(ot.value)
-                for new in subs.get(ot.value, ()):
-                    add.append((s, type_id, terms.iri(new)))
+    wider = {str(k): [str(v) for v in vs] for k, vs in OWL_Datatype_Subsumptions.items()}
+    convert = {str(k): v for k, v in AltXSDToPYTHON.items()}
+    same_as = terms.iri(OWL + "sameAs")
+    term_of = terms.terms
+    add, errors = [], []
+    # implicit: literal → its datatype; explicit: node → datatypes (as owlrl names them)
+    implicit: dict[int, str] = {}
+    explicit: dict[int, set] = {}
+    same: list[tuple[int, int]] = []
+    for s, p, o in triples:                 # one pass: the input may be a million triples
+        if p == same_as:
+            same.append((s, o))
+        t = term_of[o]
+        tt = type(t)
+        if tt is ox.Literal:
+            if o not in implicit and not t.language:
+                dt = t.datatype.value
+                if dt in rl and dt not in plain:
+                    implicit[o] = dt
+        elif p == type_id and tt is ox.NamedNode and t.value in rl:
+            explicit.setdefault(s, set()).add(t.value)
+    used = set(implicit.values())
+    for dts in explicit.values():
+        used.update(dts)
+    for lit, dt in implicit.items():
+        add.append((lit, type_id, terms.iri(dt)))
+        f = convert.get(dt)
+        if f is not None:
+            try:
+                f(terms.normalised(lit))
+            except Exception:  # noqa: BLE001 - as owlrl_engine.checked_datatypes
+                errors.append(Inconsistency("dt-not-type", (term_of[lit], ox.NamedNode(dt))))
+    for s, o in same:
+        if o in implicit:
+            explicit.setdefault(s, set()).add(implicit[o])
+        if o in explicit:                   # sic: owlrl adds the node itself
+            explicit.setdefault(s, set()).add(o)
+        if s in explicit:
+            explicit.setdefault(o, set()).add(s)
+    for node, dts in list(explicit.items()) + [(lit, {dt}) for lit, dt in implicit.items()]:
+        for dt in dts:
+            for new in wider.get(dt, ()) if isinstance(dt, str) else ():
+                add.append((node, type_id, terms.iri(new)))
+                used.add(new)
     axioms = [(ox.NamedNode(str(a)), ox.NamedNode(str(b)), ox.NamedNode(str(c)))
               for a, b, c in OWLRL_Datatypes_Disjointness
               if str(a) in used and str(c) in used]
@@ -709,118 +719,59 @@ def _datatype_rules(terms: _Terms, triples: list, type_id: int):
 # --- consistency checks ------------------------------------------------------------------
 
 
-def _check(index: _Index, rules: _Rules, terms: _Terms) -> list[str]:
+def _check(index: _Index, rules: RulePlan, terms: _Terms) -> list[Inconsistency]:
+    """The consistency rules over the closure, as owlrl words them."""
     spo = index.spo
-    TYPE = rules.TYPE
-    T = terms.text
-    errors: list[str] = []
-    types = spo.get(TYPE, {})
+    v = rules.vocab
+    T = terms.terms.__getitem__
+    found: list[Inconsistency] = []
+
+    def report(rule: str, *ids: int) -> None:
+        found.append(Inconsistency(rule, tuple(T(i) for i in ids)))
+
+    types = spo.get(v.TYPE, {})
     for x, cs in types.items():
-        if rules.NOTHING in cs:
-            errors.append("%s is defined of type 'Nothing'" % T(x))
+        if v.NOTHING in cs:
+            report("cls-nothing2", x)
     if rules.disjoint:
-        disj: dict[int, list[int]] = {}
+        disjoint: dict[int, list[int]] = {}
         for a, b in rules.disjoint:
-            disj.setdefault(a, []).append(b)
+            disjoint.setdefault(a, []).append(b)
         for x, cs in types.items():
             for c1 in cs:
-                for c2 in disj.get(c1, ()):
+                for c2 in disjoint.get(c1, ()):
                     if c2 in cs:
-                        errors.append("Disjoint classes %s and %s have a common individual %s"
-                                      % (T(c1), T(c2), T(x)))
+                        report("cax-dw", c1, c2, x)
     for classes in rules.all_disjoint:
         for x, cs in types.items():
             for i in range(len(classes) - 1):
                 if classes[i] in cs:
                     for c2 in classes[i + 1:]:
                         if c2 in cs:
-                            errors.append("Disjoint classes %s and %s have a common "
-                                          "individual %s" % (T(classes[i]), T(c2), T(x)))
-    for p1, p2 in rules.pdisjoint:
+                            report("cax-adc", classes[i], c2, x)
+    for p1, p2 in rules.property_disjoint:
         for x, ys in spo.get(p1, {}).items():
             for y in ys:
                 if index.has(x, p2, y):
-                    errors.append("Erroneous usage of disjoint properties %s and %s on %s "
-                                  "and %s" % (T(p1), T(p2), T(x), T(y)))
+                    report("prp-pdw", p1, p2, x, y)
     for p in rules.irreflexive:
         for x, ys in spo.get(p, {}).items():
             if x in ys:
-                errors.append("Irreflexive property used on %s with %s" % (T(x), T(p)))
-    for p in rules.asym:
+                report("prp-irp", x, p)
+    for p in rules.asymmetric:
         for x, ys in spo.get(p, {}).items():
             for y in ys:
                 if index.has(y, p, x):
-                    errors.append("Erroneous usage of asymmetric property %s on %s and %s"
-                                  % (T(p), T(x), T(y)))
-    same = spo.get(rules.SAMEAS, {})
-    for x, ys in spo.get(rules.DIFFERENT, {}).items():
+                    report("prp-asyp", p, x, y)
+    same = spo.get(v.SAMEAS, {})
+    for x, ys in spo.get(v.DIFFERENT, {}).items():
         for y in ys:
-            msg = "'sameAs' and 'differentFrom' cannot be used on the same subject-object " \
-                  "pair: (%s, %s)"
             if x == y:                          # x owl:sameAs x holds for every x (eq-ref)
-                errors.append(msg % (T(x), T(x)))
+                report("eq-diff1", x, x)
             elif y in same.get(x, ()):
-                errors.append(msg % (T(x), T(y)))
-                errors.append(msg % (T(y), T(x)))
-    return errors
-
-
-# --- the noise filter (as server.reasoning.infer.filter_entailed) -----------------------------------
-
-
-class _Noise:
-    def __init__(self, terms: _Terms) -> None:
-        V = terms.iri
-        self.terms = terms
-        self.TYPE = V(RDF + "type")
-        self.SUBCLASS = V(RDFS + "subClassOf")
-        self.EQCLASS = V(OWL + "equivalentClass")
-        self.DISJOINT = V(OWL + "disjointWith")
-        self.NOTHING = V(OWL + "Nothing")
-        self.reflexive = {V(OWL + "sameAs"), self.SUBCLASS, self.EQCLASS,
-                          V(RDFS + "subPropertyOf"), V(OWL + "equivalentProperty")}
-        self.top = {V(OWL + "Thing"), V(RDFS + "Resource")}
-        self.top_preds = {self.TYPE, self.SUBCLASS, self.EQCLASS, V(RDFS + "domain"),
-                          V(RDFS + "range")}
-        self.datatype_classes = {V(RDFS + "Datatype"), V(RDFS + "Literal")}
-        self.nothing_preds = {self.EQCLASS, self.DISJOINT, self.SUBCLASS}
-        self.xsd_typing = {self.TYPE, self.SUBCLASS, self.EQCLASS}
-        self._flags: dict[int, int] = {}
-
-    def flags(self, i: int) -> int:
-        """bit 1: literal, 2: blank node, 4: IRI in XSD, 8: IRI in RDF/RDFS/OWL/XSD."""
-        f = self._flags.get(i)
-        if f is None:
-            t = self.terms.terms[i]
-            tt = type(t)
-            if tt is ox.Literal:
-                f = 1
-            elif tt is ox.BlankNode:
-                f = 2
-            else:
-                f = (4 if t.value.startswith(XSD) else 0) \
-                    | (8 if t.value.startswith(_BUILTIN_NS) else 0)
-            self._flags[i] = f
-        return f
-
-    def reason(self, s: int, p: int, o: int) -> str | None:
-        fs = self.flags(s)
-        if fs & 1:
-            return "literal-subject"
-        if self.flags(p) & 3:
-            return "bad-predicate"
-        if s == o and p in self.reflexive:
-            return "reflexive"
-        if p in self.top_preds and o in self.top:
-            return "top-type"
-        if s == self.NOTHING or (o == self.NOTHING and p in self.nothing_preds):
-            return "nothing"
-        if (p == self.TYPE and o in self.datatype_classes) or fs & 4 \
-                or (self.flags(o) & 4 and p in self.xsd_typing):
-            return "datatype"
-        if fs & 8:
-            return "builtin-vocabulary"
-        return None
+                report("eq-diff1", x, y)
+                report("eq-diff1", y, x)
+    return found
 
 
 @contextlib.contextmanager
@@ -840,7 +791,7 @@ def _no_gc():
 # --- the whole thing -----------------------------------------------------------------------
 
 
-def materialise(ontology: Iterable, data: Iterable, *, max_rounds: int = 10) -> ReasonResult:
+def materialise(ontology: Iterable, data: Iterable, *, max_rounds: int = 10) -> InferResult:
     """The OWL 2 RL closure of ontology ∪ data (pyoxigraph triples), as
     owlrl computes it, minus the input and the noise: the entailed graph.
     Raises Unsupported for constructs the fast path does not implement."""
@@ -882,14 +833,18 @@ class Closure:
         self.input = triples
         dt_triples, dt_axioms, self.dt_errors = _datatype_rules(terms, triples, self.type_id)
         self.dt_axioms = set(dt_axioms)
-        schema_ids = {t for t in triples if _is_schema(terms, t, self.pred_cache)}
+        # in input order: owlrl reads the first-asserted rdf:first of a list node
+        schema_ids = dict.fromkeys(t for t in triples if _is_schema(terms, t, self.pred_cache))
         self.tbox_seconds = 0.0
         for round_ in range(1, self.max_rounds + 1):
+            _refuse_unsupported(terms, schema_ids)
+            _check_list_loops(terms, schema_ids)
             schema = [(term_of[s], term_of[p], term_of[o]) for s, p, o in schema_ids]
             closed, self.tbox_errors, secs = _close_schema(schema + dt_axioms)
             self.tbox_seconds += secs
-            tbox = [(terms.id(s), terms.id(p), terms.id(o)) for s, p, o in closed]
-            rules = _Rules(terms, tbox)
+            tbox = list(dict.fromkeys(list(schema_ids) + [
+                (terms.id(s), terms.id(p), terms.id(o)) for s, p, o in closed]))
+            rules = plan_rules(terms, tbox)
             index = _Index(rules.by_object)
             add = index.add
             for s, p, o in tbox:
@@ -903,11 +858,11 @@ class Closure:
                 add(s, p, o)
             # the input (and the schema closure) go through the rules once, too
             _run(index, rules, 0)
-            new_schema = {t for t in index.queue[self.n_input:]
-                          if _is_schema(terms, t, self.pred_cache)}
+            new_schema = [t for t in index.queue[self.n_input:]
+                          if _is_schema(terms, t, self.pred_cache) and t not in schema_ids]
             if not new_schema:
                 break
-            schema_ids |= new_schema
+            schema_ids.update(dict.fromkeys(new_schema))
         else:  # pragma: no cover - pathological schemas
             raise Unsupported(f"the schema kept growing after {self.max_rounds} rounds")
         self.rules, self.index, self.rounds = rules, index, round_
@@ -917,14 +872,15 @@ class Closure:
         self.asserted_later: list = []
         self.input_set: set | None = None
 
-    def inconsistencies(self) -> list[str]:
-        return sorted(set(self.tbox_errors) | set(self.dt_errors)
-                      | set(_check(self.index, self.rules, self.terms)))
+    def inconsistencies(self) -> list[Inconsistency]:
+        """What the consistency rules found, each contradiction once."""
+        found = _check(self.index, self.rules, self.terms) + self.dt_errors + self.tbox_errors
+        return unique(found)
 
     def _entailed(self, start: int, dropped: dict) -> list:
         """Filtered closure − input from queue position `start` on."""
         term_of = self.terms.terms
-        noise = _Noise(self.terms)
+        flags = OxigraphFlags(term_of)
         out = []
         append = out.append
         Triple = ox.Triple
@@ -938,31 +894,32 @@ class Closure:
             if k < n_tbox and t in in_tbox:
                 continue
             s, p, o = t
-            why = noise.reason(s, p, o)
+            why = drop_reason(flags[s], flags[p], flags[o], s == o)
             if why is None:
                 append(Triple(term_of[s], term_of[p], term_of[o]))
             else:
                 dropped[why] += 1
         return out
 
-    def result(self) -> ReasonResult:
+    def result(self) -> InferResult:
         with _no_gc():
             return self._result()
 
-    def _result(self) -> ReasonResult:
+    def _result(self) -> InferResult:
         t1 = time.perf_counter()
         errors = self.inconsistencies()
-        dropped = dict.fromkeys(DROP_REASONS, 0)
+        dropped = no_drops()
         entailed = self._entailed(0, dropped)
         if self.asserted_later:
             gone = {self._triple(t) for t in self.asserted_later}
             entailed = [t for t in entailed if t not in gone]
         stats = {"input": len(self.input), "rounds": self.rounds, "tbox": self.n_tbox,
                  "derived": len(self.index.queue) - self.n_input, "eq": self.index.eq}
-        return ReasonResult(entailed=entailed, inconsistencies=errors, dropped=dropped,
-                            closure_size=len(self.index.queue), seconds=self.seconds,
-                            tbox_seconds=self.tbox_seconds,
-                            filter_seconds=time.perf_counter() - t1, stats=stats)
+        return InferResult(entailed=entailed, inconsistencies=errors, dropped=dropped,
+                           closure_size=len(self.index.queue), seconds=self.seconds,
+                           tbox_seconds=self.tbox_seconds,
+                           filter_seconds=time.perf_counter() - t1, engine="fast",
+                           stats=stats)
 
     def _triple(self, t):
         term_of = self.terms.terms
@@ -983,7 +940,7 @@ class Closure:
         new = [t for t in new if t not in self.input_set]
         fresh = [t for t in new if not index.has(*t)]
         # triples entailed before and asserted now leave the entailed graph
-        noise = _Noise(self.terms)
+        noise = OxigraphFlags(self.terms.terms)
         now_asserted = [t for t in new if index.has(*t) and noise.reason(*t) is None]
         dt_triples, dt_axioms, dt_errors = _datatype_rules(self.terms, new, self.type_id)
         schema = any(_is_schema(self.terms, t, self.pred_cache) for t in new)
@@ -997,7 +954,7 @@ class Closure:
                          seconds=time.perf_counter() - t0)
         self.input.extend(new)
         self.input_set.update(new)
-        self.dt_errors = sorted(set(self.dt_errors) | set(dt_errors))
+        self.dt_errors = self.dt_errors + dt_errors
         start = len(index.queue)
         for t in fresh:
             if index.add(*t):
@@ -1006,14 +963,14 @@ class Closure:
             index.add(*t)
         _run(index, self.rules, start)
         self.asserted_later = list(self.asserted_later) + now_asserted
-        added = self._entailed(start, dict.fromkeys(DROP_REASONS, 0))
+        added = self._entailed(start, no_drops())
         removed = [self._triple(t) for t in now_asserted]
         return Delta(added=added, removed=removed, recomputed=False,
                      seconds=time.perf_counter() - t0)
 
     def _all_entailed_ids(self):
         queue = self.index.queue
-        noise = _Noise(self.terms)
+        noise = OxigraphFlags(self.terms.terms)
         asserted_later = set(self.asserted_later)
         for k in range(len(queue)):
             if self.n_tbox <= k < self.n_input or k in self.added_input:
