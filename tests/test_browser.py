@@ -2,7 +2,8 @@
 
 Selenium drives Debian's /usr/bin/chromium through /usr/bin/chromedriver
 (`make test-deps` installs both; see tests/browser.py) against a real
-`kopru serve` on loopback (the session fixture `kopru_server`).
+`kopru serve` on loopback (the session fixture `kopru_server`). Marked
+`browser` and `server`: `pytest -m "not browser"` leaves them out.
 
 Every test keeps screenshots under test-artifacts/screens/ (gitignored):
 desktop at 1280 px and, for the main pages, a phone at 390 px (`*-phone.png`).
@@ -21,6 +22,8 @@ import urllib.request
 
 import pytest
 from browser import DESKTOP, PHONE, Browser, unavailable
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 WAIT = 15  # seconds: an upper bound; every wait returns as soon as it is met
 
