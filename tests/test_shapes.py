@@ -4,8 +4,7 @@ Each broken example is a small graph file added to a minimal valid project
 (the shipped ontology + a few context nodes). `kopru validate --project DIR`
 must exit 1 and its report must name the broken entity, the property (as a
 prefixed name) and the shape's message; the context alone must pass (exit 0).
-The CLI runs are independent processes, started together so the whole file
-takes a few seconds rather than one pyshacl start-up per case in a row.
+The command runs in-process (helpers.run_cli), one case after another.
 
 Also checked without the CLI: every class of the ontology is covered by a
 shape (directly or through a superclass), every constraint has a message,
@@ -14,19 +13,14 @@ and the shipped data conforms.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import REPO_ROOT, CliResult, run_cli
 from rdflib import OWL, RDF, RDFS, Graph, Namespace, URIRef
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = REPO_ROOT / "ontology"
 
 KOP = Namespace("https://w3id.org/kopru/ontology#")
@@ -180,18 +174,6 @@ CASES = [
 # --- running the CLI ----------------------------------------------------------------
 
 
-def _kopru_command() -> list[str]:
-    """The `kopru` of this interpreter's environment, else the one on PATH,
-    else `python -m server`."""
-    beside = Path(sys.executable).parent / "kopru"
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("kopru")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "server"]
-
-
 def _make_project(root: Path, extra: str | None) -> Path:
     shutil.copytree(ONTOLOGY_DIR, root / "ontology")
     (root / "graph").mkdir()
@@ -201,27 +183,19 @@ def _make_project(root: Path, extra: str | None) -> Path:
     return root
 
 
-def _validate(project: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    env.setdefault("KOPRU_STATE_DIR", str(project / ".kopru-state"))
-    return subprocess.run(
-        [*_kopru_command(), "--project", str(project), "validate"],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
+def _validate(project: Path) -> CliResult:
+    return run_cli("--project", project, "validate",
+                   env={"KOPRU_STATE_DIR": str(project / ".kopru-state")})
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, subprocess.CompletedProcess]:
-    """Validate the valid context and every broken case, concurrently."""
-    with tempfile.TemporaryDirectory(prefix="kopru-shapes-") as tmp:
-        projects = {"valid": _make_project(Path(tmp) / "valid", None)}
-        for case in CASES:
-            projects[case.name] = _make_project(Path(tmp) / case.name, case.turtle)
-        workers = max(2, min(8, os.cpu_count() or 2))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {name: pool.submit(_validate, path) for name, path in projects.items()}
-            return {name: f.result() for name, f in futures.items()}
+def runs(tmp_path_factory) -> dict[str, CliResult]:
+    """Validate the valid context and every broken case."""
+    tmp = tmp_path_factory.mktemp("shapes")
+    results = {"valid": _validate(_make_project(tmp / "valid", None))}
+    for case in CASES:
+        results[case.name] = _validate(_make_project(tmp / case.name, case.turtle))
+    return results
 
 
 def _entity_block(output: str, entity: str) -> list[str]:
