@@ -473,6 +473,16 @@ def test_query_log_line(tiny_server):
 
 
 @pytest.mark.server
+def test_long_queries_by_get_pass_gunicorn(tiny_server):
+    """gunicorn lets a GET request line as long as the query limit allows
+    through: the endpoint answers it, or refuses it with its own 413."""
+    r = http("GET", tiny_server.sparql_url, params={"query": "ASK {} #" + "x" * 90_000})
+    assert r.status == 200 and r.json()["boolean"] is True
+    r = http("GET", tiny_server.sparql_url, params={"query": "ASK {} #" + "x" * 120_000})
+    assert r.status == 413 and "accepts at most 100000" in r.text, r
+
+
+@pytest.mark.server
 def test_sparqlwrapper_client(tiny_server):
     from SPARQLWrapper import JSON, POST, TURTLE, XML, SPARQLWrapper
 
