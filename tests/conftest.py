@@ -15,7 +15,7 @@ Session fixtures
     make_app        make_app(project, state, **settings) -> a Flask app.
     shipped_oxigraph, tiny_oxigraph   real `oxigraph serve` processes
                     holding the shipped and the tiny build (pushed once).
-    remote_app, tiny_remote_app       the apps over those stores.
+    remote_app      the app over the shipped store on Oxigraph.
     any_app         parametrized "embedded", "remote": the same tests run
                     against both stores, in-process.
     kopru_server, tiny_server         real `kopru serve` (gunicorn)
@@ -80,7 +80,7 @@ def pytest_unconfigure(config) -> None:
 MARKED_FIXTURES = {
     "server": {"kopru_server", "tiny_server"},
     "browser": {"browser"},
-    "remote": {"shipped_oxigraph", "tiny_oxigraph", "remote_app", "tiny_remote_app"},
+    "remote": {"shipped_oxigraph", "tiny_oxigraph", "remote_app"},
 }
 
 
@@ -119,8 +119,8 @@ def built_project(state_dir: Path) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def make_app():
-    """make_app(project, state, **settings): the app over a built project,
-    configured as `kopru serve` would be (settings: Config fields)."""
+    """make_app(project, state, **settings): the app over a built project;
+    settings are Config fields (query_timeout=…, store_url=…)."""
     from server.config import Config
     from server.web.app import create_app
 
@@ -240,11 +240,6 @@ def tiny_oxigraph(tiny_site, tmp_path_factory) -> OxigraphServer:
     with OxigraphServer(tmp_path_factory.mktemp("oxigraph-tiny")) as store:
         push_build(*tiny_site, store.url)
         yield store
-
-
-@pytest.fixture(scope="session")
-def tiny_remote_app(tiny_site, tiny_oxigraph, make_app):
-    return make_app(*tiny_site, store_url=tiny_oxigraph.url)
 
 
 STORE_KINDS = ("embedded", pytest.param("remote", marks=pytest.mark.remote))

@@ -325,11 +325,10 @@ def start_kopru_server(*extra_args: str, env: dict[str, str] | None = None,
     logs = Path(tempfile.mkdtemp(prefix="kopru-serve-"))
     cmd = [sys.executable, "-m", "server", "--project", str(project or REPO_ROOT), "serve",
            "--host", "127.0.0.1", "--port", "0", *map(str, extra_args)]
-    server = ServerProcess(None, logs)  # type: ignore[arg-type]
-    with open(server.stderr_path, "wb") as err, open(server.stdout_path, "wb") as out:
-        server.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env or kopru_env(), stdout=out,
-                                       stderr=err, stdin=subprocess.DEVNULL,
-                                       start_new_session=True)
+    with open(logs / "stderr.txt", "wb") as err, open(logs / "stdout.txt", "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env or kopru_env(), stdout=out,
+                                stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+    server = ServerProcess(proc, logs)
     deadline = time.monotonic() + timeout
     while True:
         if server.proc.poll() is not None:

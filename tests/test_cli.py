@@ -318,13 +318,13 @@ def test_serve_after_a_build_shuts_down_cleanly(tiny_project, tmp_path):
     env = kopru_env(KOPRU_STATE_DIR=str(tmp_path / "state"))  # nothing built yet
     # --timeout 100 gives gunicorn a 105 s grace period: a hung worker keeps the
     # master alive past stop()'s 60 s wait, and stop() then has to kill it (-9).
-    server = start_kopru_server("--timeout", "100", "--workers", "2", project=tiny_project,
-                                env=env)
-    try:
-        with urllib.request.urlopen(f"{server.url}/sparql?query=ASK%7B%7D", timeout=30) as r:
-            assert r.status == 200
-    finally:
-        code = server.stop(timeout=60)
-    log = server.stderr()
+    with start_kopru_server("--timeout", "100", "--workers", "2", project=tiny_project,
+                            env=env) as server:
+        try:
+            with urllib.request.urlopen(f"{server.url}/sparql?query=ASK%7B%7D", timeout=30) as r:
+                assert r.status == 200
+        finally:
+            code = server.stop(timeout=60)
+        log = server.stderr()
     assert "building" in log
     assert code == 0 and "SIGKILL" not in log, log[-2000:]
