@@ -270,7 +270,7 @@ def test_serve_answers_with_the_limits_its_flags_set(kopru, tiny_project):
     assert kopru(tiny_project, "build").returncode == 0
     with start_kopru_server("--result-limit", "1", "--service-allowlist", "",
                             project=tiny_project, env=kopru_env()) as server:
-        req = urllib.request.Request(query_url(server, "ASK { ?x <%spartyTo> ?y }" % KOP),
+        req = urllib.request.Request(query_url(server, f"ASK {{ ?x <{KOP}partyTo> ?y }}"),
                                      headers={"Accept": "application/sparql-results+json"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             assert json.loads(resp.read())["boolean"] is True

@@ -423,7 +423,7 @@ def query_log(caplog, marker: str) -> list[str]:
 
 def test_repeated_query_is_answered_from_the_cache(c, caplog):
     caplog.set_level(logging.INFO, logger="kopru")
-    marker = "cache-%d" % time.time_ns()
+    marker = f"cache-{time.time_ns()}"
     q = f"SELECT ?s WHERE {{ ?s a ?c }} ORDER BY ?s LIMIT 2 # {marker}"
     first = c.get(SPARQL, query_string={"query": q})
     second = c.get(SPARQL, query_string={"query": q})
@@ -432,7 +432,7 @@ def test_repeated_query_is_answered_from_the_cache(c, caplog):
     assert len(lines) == 2 and all(" 200 " in line for line in lines), lines
     assert "cached" not in lines[0] and "cached" in lines[1], lines
     # a query with RAND() is never cached
-    r = "SELECT (RAND() AS ?r) WHERE {} # %d" % time.time_ns()
+    r = f"SELECT (RAND() AS ?r) WHERE {{}} # {time.time_ns()}"
     values = {c.get(SPARQL, query_string={"query": r}).get_json()
               ["results"]["bindings"][0]["r"]["value"] for _ in range(4)}
     assert len(values) > 1
@@ -464,7 +464,7 @@ def test_rebuild_is_served_without_restart(tiny_site, make_app, tmp_path, caplog
 
 @pytest.mark.server
 def test_query_log_line(tiny_server):
-    marker = "kopru_log_marker_%d" % time.time_ns()
+    marker = f"kopru_log_marker_{time.time_ns()}"
     http("GET", tiny_server.sparql_url, params={"query": f"SELECT ?{marker} {{}}"})
     lines = wait_for(lambda: [line for line in tiny_server.stderr().splitlines()
                               if marker in line], 30, "the query's log line")
