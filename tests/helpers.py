@@ -14,7 +14,6 @@ import http.client as httpclient
 import io
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -275,7 +274,7 @@ class ServerProcess:
         self.logs = logs
         self.stderr_path = logs / "stderr.txt"
         self.stdout_path = logs / "stdout.txt"
-        self.url = ""                       # http://127.0.0.1:PORT once it listens
+        self.url = ""                       # http://127.0.0.1:PORT
         self.port = 0
 
     @property
@@ -311,38 +310,43 @@ class ServerProcess:
         shutil.rmtree(self.logs, ignore_errors=True)
 
 
-_LISTENING = re.compile(r"Listening at: (http://[\d.]+:(\d+))")
-
-
 def start_kopru_server(*extra_args: str, env: dict[str, str] | None = None,
                        project: str | os.PathLike[str] | None = None,
                        timeout: float = 120) -> ServerProcess:
-    """Start `kopru serve --host 127.0.0.1 --port 0 EXTRA_ARGS` over the
-    shipped project (or `project`), read the port gunicorn chose from its
-    log, and wait until GET /sparql?query=ASK{} answers. Raises
-    RuntimeError with the server's log if it dies or does not answer
-    within `timeout` s (a hang detector)."""
+    """Start `kopru serve --host 127.0.0.1 --port <free> EXTRA_ARGS` over the
+    shipped project (or `project`) and wait until GET /sparql?query=ASK{}
+    answers. If another process took the port first (serve says "is in
+    use" and exits), try another. Raises RuntimeError with the server's log
+    if it dies or does not answer within `timeout` s (a hang detector)."""
+    for _attempt in range(5):
+        server = _start_kopru_server_on(free_port(), extra_args, env, project, timeout)
+        if server is not None:
+            return server
+    raise RuntimeError("kopru serve found every port it was given in use")
+
+
+def _start_kopru_server_on(port: int, extra_args, env, project,
+                           timeout: float) -> ServerProcess | None:
     logs = Path(tempfile.mkdtemp(prefix="kopru-serve-"))
     cmd = [sys.executable, "-m", "server", "--project", str(project or REPO_ROOT), "serve",
-           "--host", "127.0.0.1", "--port", "0", *map(str, extra_args)]
+           "--host", "127.0.0.1", "--port", str(port), *map(str, extra_args)]
     with open(logs / "stderr.txt", "wb") as err, open(logs / "stdout.txt", "wb") as out:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env or kopru_env(), stdout=out,
                                 stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
     server = ServerProcess(proc, logs)
+    server.url, server.port = f"http://127.0.0.1:{port}", port
     deadline = time.monotonic() + timeout
     while True:
         if server.proc.poll() is not None:
-            raise RuntimeError(f"kopru serve exited with {server.proc.returncode}:\n"
-                               f"{server.stderr()}\n{server.stdout()}")
-        if not server.url:
-            found = _LISTENING.search(server.stderr())
-            if found:
-                server.url, server.port = found.group(1), int(found.group(2))
-        if server.url:
-            with contextlib.suppress(OSError, httpclient.HTTPException):
-                if http("GET", server.sparql_url, params={"query": "ASK{}"},
-                        timeout=5).status == 200:
-                    return server
+            log = server.stderr()
+            shutil.rmtree(logs, ignore_errors=True)
+            if f"port {port} is in use" in log or "Connection in use" in log:   # serve, gunicorn
+                return None
+            raise RuntimeError(f"kopru serve exited with {server.proc.returncode}:\n{log}")
+        with contextlib.suppress(OSError, httpclient.HTTPException):
+            if http("GET", server.sparql_url, params={"query": "ASK{}"},
+                    timeout=5).status == 200:
+                return server
         if time.monotonic() > deadline:
             server.stop()
             raise RuntimeError(f"kopru serve did not answer within {timeout} s:\n"
