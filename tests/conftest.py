@@ -47,7 +47,6 @@ from helpers import (
     PAGES_TTL,
     REPO_ROOT,
     STATE_ENV,
-    VIEWS_TTL,
     CountingListener,
     OxigraphServer,
     build_project,
@@ -200,11 +199,10 @@ def tiny_client(tiny_app):
 
 @pytest.fixture(scope="session")
 def pages_site(tmp_path_factory) -> tuple[Path, Path]:
-    """Test entities (helpers.PAGES_TTL, VIEWS_TTL) over the shipped ontology
-    and the source sentences, built once: (project, state)."""
+    """Test entities (helpers.PAGES_TTL) over the shipped ontology and the
+    source sentences, built once: (project, state)."""
     root = tmp_path_factory.mktemp("pages-site")
-    project = make_shipped_ontology_project(root / "project", {
-        "zz-test-pages.ttl": PAGES_TTL, "zz-test-views.ttl": VIEWS_TTL})
+    project = make_shipped_ontology_project(root / "project", "zz-test-pages.ttl", PAGES_TTL)
     build_project(project, root / "state")
     return project, root / "state"
 

@@ -562,15 +562,14 @@ def make_tiny_project(root: str | os.PathLike[str], links: bool = False) -> Path
     return root
 
 
-def make_shipped_ontology_project(root: str | os.PathLike[str], graphs: dict[str, str]) -> Path:
-    """A project of the shipped ontology, the source sentences and the
-    graph files `graphs` (file name → Turtle): the page fixture project."""
+def make_shipped_ontology_project(root: str | os.PathLike[str], name: str, turtle: str) -> Path:
+    """A project of the shipped ontology, the source sentences and one
+    graph file `name` holding `turtle` (the page and view fixtures)."""
     root = Path(root)
     shutil.copytree(REPO_ROOT / "ontology", root / "ontology")
     (root / "graph").mkdir()
     shutil.copy(REPO_ROOT / "graph" / "sources.ttl", root / "graph")
-    for name, turtle in graphs.items():
-        (root / "graph" / name).write_text(turtle, encoding="utf-8")
+    (root / "graph" / name).write_text(turtle, encoding="utf-8")
     return root
 
 
@@ -583,7 +582,7 @@ def build_project(project: str | os.PathLike[str], state: str | os.PathLike[str]
 
 
 # The page fixture project: test entities over the shipped ontology and the
-# source sentences (tests/test_linked_data.py, test_pages.py, test_views.py).
+# source sentences (tests/test_linked_data.py and tests/test_pages.py).
 PAGES_TTL = """\
 @prefix kop: <https://w3id.org/kopru/ontology#> .
 @prefix id: <https://w3id.org/kopru/id/> .
@@ -627,51 +626,3 @@ id:test-claim a kop:AttributedOpinion ;
     f'kop:provider id:testonia ; kop:recipient id:test-hub ; '
     f'kop:summary "Testonia supports Hubland, test case {i:02d}."@en ; kop:statedIn src:S01 .\n'
     for i in range(1, 61))
-
-
-# …and the views' entities, whose labels carry markup (tests/test_views.py).
-VIEWS_TTL = """\
-@prefix kop: <https://w3id.org/kopru/ontology#> .
-@prefix id: <https://w3id.org/kopru/id/> .
-@prefix src: <https://w3id.org/kopru/source/article#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix time: <http://www.w3.org/2006/time#> .
-@prefix schema: <http://schema.org/> .
-@prefix geo: <http://www.opengis.net/ont/geosparql#> .
-
-id:article-publication a time:Instant ; rdfs:label "Publication of the source article"@en .
-id:year-before-publication a time:ProperInterval ;
-    rdfs:label "The year before the article's publication"@en ;
-    time:before id:article-publication .
-id:year-2003 a time:Instant ; rdfs:label "2003"@en ; time:inXSDgYear "2003"^^xsd:gYear .
-
-id:albania a kop:State , kop:Country ; rdfs:label "Albania"@en .
-id:xss-land a kop:State , kop:Country ; rdfs:label "<script>alert('land')</script> & Land"@en .
-id:xss-city a kop:City ; rdfs:label "<b>Bold</b> City & \\"Quotes\\""@en ;
-    kop:within id:albania ; geo:hasGeometry id:xss-city-point .
-id:xss-city-point a geo:Geometry ; rdfs:label "City point"@en ;
-    geo:asWKT "POINT(19.5 41.5)"^^geo:wktLiteral .
-
-id:xss-dated a kop:StrategicPartnershipAgreement ;
-    rdfs:label "<script>alert('dated')</script> pact"@en ;
-    kop:party id:albania , id:xss-land ; kop:signedOn id:year-2003 ;
-    kop:summary "A dated <i>test</i> agreement between the two."@en ; kop:statedIn src:S26 .
-id:xss-relative a kop:DefenceIndustryAgreement ;
-    rdfs:label "<img src=x onerror=alert(1)> relative deal"@en ;
-    kop:party id:albania , id:xss-land ; kop:signedOn id:year-before-publication ;
-    kop:summary "A test agreement signed in the year before publication."@en ; kop:statedIn src:S31 .
-id:xss-flow a kop:TradeFlow ;
-    rdfs:label "<script>alert('flow')</script> exports"@en ;
-    kop:exporter id:xss-land ; kop:importer id:albania ;
-    kop:tradeValue id:xss-flow-value ; kop:period id:year-before-publication ;
-    kop:summary "Test exports worth some money in the year before."@en ; kop:statedIn src:S21 .
-id:xss-flow-value a schema:MonetaryAmount ; rdfs:label "USD 123.5 million"@en ;
-    schema:value 123500000.0 ; schema:currency "USD" .
-id:xss-road a kop:RoadProject ;
-    rdfs:label "<script>alert('road')</script> road"@en ; kop:locatedIn id:xss-city ;
-    kop:summary "A test road in the test city."@en ; kop:statedIn src:S16 .
-id:xss-airport a kop:AirportProject ;
-    rdfs:label "Airport & <u>runway</u>"@en ; kop:locatedIn id:albania ;
-    kop:summary "A test airport somewhere in Albania."@en ; kop:statedIn src:S18 .
-"""

@@ -1,6 +1,6 @@
 """The views — timeline, trade chart, network, map — through the test
-client: the shipped graph (`client`), and escaping through the page fixture
-project, whose labels carry markup (helpers.VIEWS_TTL).
+client: the shipped graph (`client`), and escaping through an app of its own
+over a small fixture project whose labels carry markup.
 
 Each view is an HTML page with the SVG inline and a .svg URL with the
 drawing alone; the SVG must be well-formed XML either way.
@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from helpers import get
+from helpers import build_project, get, make_shipped_ontology_project
 
 SVG = "{http://www.w3.org/2000/svg}"
 VIEWS = ["/timeline", "/trade", "/map", "/id/albania/network"]
@@ -185,10 +185,68 @@ def test_region_outline_is_shipped(client):
     assert "approximate" in outline["note"]
 
 
-# --- escaping: the page fixture project, whose labels carry markup (helpers.VIEWS_TTL) -
+# --- escaping: a fixture project whose labels carry markup ----------------------------
 
+XSS_TTL = """\
+@prefix kop: <https://w3id.org/kopru/ontology#> .
+@prefix id: <https://w3id.org/kopru/id/> .
+@prefix src: <https://w3id.org/kopru/source/article#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix time: <http://www.w3.org/2006/time#> .
+@prefix schema: <http://schema.org/> .
+@prefix geo: <http://www.opengis.net/ont/geosparql#> .
+
+id:article-publication a time:Instant ; rdfs:label "Publication of the source article"@en .
+id:year-before-publication a time:ProperInterval ;
+    rdfs:label "The year before the article's publication"@en ;
+    time:before id:article-publication .
+id:year-2003 a time:Instant ; rdfs:label "2003"@en ; time:inXSDgYear "2003"^^xsd:gYear .
+
+id:albania a kop:State , kop:Country ; rdfs:label "Albania"@en .
+id:xss-land a kop:State , kop:Country ; rdfs:label "<script>alert('land')</script> & Land"@en .
+id:xss-city a kop:City ; rdfs:label "<b>Bold</b> City & \\"Quotes\\""@en ;
+    kop:within id:albania ; geo:hasGeometry id:xss-city-point .
+id:xss-city-point a geo:Geometry ; rdfs:label "City point"@en ;
+    geo:asWKT "POINT(19.5 41.5)"^^geo:wktLiteral .
+
+id:xss-dated a kop:StrategicPartnershipAgreement ;
+    rdfs:label "<script>alert('dated')</script> pact"@en ;
+    kop:party id:albania , id:xss-land ; kop:signedOn id:year-2003 ;
+    kop:summary "A dated <i>test</i> agreement between the two."@en ; kop:statedIn src:S26 .
+id:xss-relative a kop:DefenceIndustryAgreement ;
+    rdfs:label "<img src=x onerror=alert(1)> relative deal"@en ;
+    kop:party id:albania , id:xss-land ; kop:signedOn id:year-before-publication ;
+    kop:summary "A test agreement signed in the year before publication."@en ; kop:statedIn src:S31 .
+id:xss-flow a kop:TradeFlow ;
+    rdfs:label "<script>alert('flow')</script> exports"@en ;
+    kop:exporter id:xss-land ; kop:importer id:albania ;
+    kop:tradeValue id:xss-flow-value ; kop:period id:year-before-publication ;
+    kop:summary "Test exports worth some money in the year before."@en ; kop:statedIn src:S21 .
+id:xss-flow-value a schema:MonetaryAmount ; rdfs:label "USD 123.5 million"@en ;
+    schema:value 123500000.0 ; schema:currency "USD" .
+id:xss-road a kop:RoadProject ;
+    rdfs:label "<script>alert('road')</script> road"@en ; kop:locatedIn id:xss-city ;
+    kop:summary "A test road in the test city."@en ; kop:statedIn src:S16 .
+id:xss-airport a kop:AirportProject ;
+    rdfs:label "Airport & <u>runway</u>"@en ; kop:locatedIn id:albania ;
+    kop:summary "A test airport somewhere in Albania."@en ; kop:statedIn src:S18 .
+"""
 
 MARKUP = ["<script>alert", "<img src=x", "<b>Bold</b>", "<u>runway</u>", "<i>test</i>"]
+
+
+@pytest.fixture(scope="module")
+def xss_app(tmp_path_factory, make_app):
+    root = tmp_path_factory.mktemp("views-site")
+    project = make_shipped_ontology_project(root / "project", "zz-test-views.ttl", XSS_TTL)
+    build_project(project, root / "state")
+    return make_app(project, root / "state")
+
+
+@pytest.fixture
+def xss_client(xss_app):
+    return xss_app.test_client()
 
 
 def assert_escaped(body: str) -> None:
@@ -204,44 +262,44 @@ def no_markup_elements(root: ET.Element) -> None:
 @pytest.mark.parametrize("path", ["/timeline", "/trade", "/map", "/id/xss-dated/network",
                                   "/id/xss-land/network", "/id/albania/network",
                                   "/id/xss-city.html"])
-def test_labels_with_markup_are_text(pages_client, path):
-    text = page(pages_client, path)
+def test_labels_with_markup_are_text(xss_client, path):
+    text = page(xss_client, path)
     assert_escaped(text)
     root = inline_svg(text)
     no_markup_elements(root)
     if not path.endswith(".html"):
-        alone = get(pages_client, path + ".svg")
+        alone = get(xss_client, path + ".svg")
         assert alone.status_code == 200
         assert_escaped(alone.text)
         no_markup_elements(ET.fromstring(alone.data))
 
 
-def test_markup_labels_round_trip_as_text(pages_client):
-    timeline = inline_svg(page(pages_client, "/timeline"))
+def test_markup_labels_round_trip_as_text(xss_client):
+    timeline = inline_svg(page(xss_client, "/timeline"))
     assert "<script>alert('dated')</script> pact" in all_text(groups(timeline, "kv-dated")[0])
     lane = groups(timeline, "kv-lane-relative")[0]
     assert "<img src=x onerror=alert(1)> relative deal" in all_text(lane)
-    text = page(pages_client, "/timeline")
+    text = page(xss_client, "/timeline")
     assert "&lt;script&gt;alert(&#39;dated&#39;)&lt;/script&gt; pact" in text
 
-    trade = inline_svg(page(pages_client, "/trade"))
+    trade = inline_svg(page(xss_client, "/trade"))
     titles = " ".join(t.text or "" for t in trade.iter(SVG + "title"))
     assert "<script>alert('flow')</script> exports" in titles
     assert "USD 123.5 million" in all_text(trade)
 
-    world = inline_svg(page(pages_client, "/map"))
+    world = inline_svg(page(xss_client, "/map"))
     assert '<b>Bold</b> City & "Quotes"' in all_text(groups(world, "kv-places")[0])
     markers = " ".join(t.text or "" for t in groups(world, "kv-markers")[0].iter(SVG + "title"))
     assert "<script>alert('road')</script> road" in markers
     assert "Airport & <u>runway</u>" in markers       # in Albania: drawn at its centre
 
-    net = inline_svg(page(pages_client, "/id/xss-dated/network"))
+    net = inline_svg(page(xss_client, "/id/xss-dated/network"))
     assert "<script>alert('land')</script> & Land" in " ".join(
         t.text or "" for t in net.iter(SVG + "title"))
 
 
-def test_attribute_values_are_escaped(pages_client):
+def test_attribute_values_are_escaped(xss_client):
     # Quotes in a label end up in <title> text and in no attribute unescaped.
-    text = page(pages_client, "/map")
+    text = page(xss_client, "/map")
     assert 'City & "Quotes"' not in text
     assert "City &amp; &#34;Quotes&#34;" in text or "City &amp; &quot;Quotes&quot;" in text
