@@ -19,7 +19,6 @@ import http.client
 import os
 import socket
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -36,7 +35,10 @@ class Canary:
         self.port = self.sock.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}/"
         self.url = self.base + "sparql"
-        self.connections = 0
+        self.connections = 0              # not counting reached()'s own probes
+        self._probes: set[int] = set()
+        self._seen = threading.Condition()
+        self._accepted: set[int] = set()  # client ports
         self._stop = False
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -45,16 +47,31 @@ class Canary:
         self.sock.settimeout(0.1)
         while not self._stop:
             try:
-                conn, _ = self.sock.accept()
+                conn, peer = self.sock.accept()
             except OSError:
                 continue
-            self.connections += 1
             conn.close()
+            with self._seen:
+                if peer[1] in self._probes:
+                    self._accepted.add(peer[1])
+                else:
+                    self.connections += 1
+                self._seen.notify_all()
 
-    def reached(self, settle: float = 0.2) -> int:
-        """Connections so far, after letting one in flight arrive."""
-        time.sleep(settle)
-        return self.connections
+    def reached(self, timeout: float = 30) -> int:
+        """Connections so far. Synchronised, not slept on: a probe connection
+        is made and waited for; the kernel hands connections over in the
+        order they were made, so every earlier one has been counted by then."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            with self._seen:
+                self._probes.add(port)
+            probe.connect(("127.0.0.1", self.port))
+            with self._seen:
+                if not self._seen.wait_for(lambda: port in self._accepted, timeout):
+                    raise AssertionError(f"the canary did not see its probe within {timeout} s")
+                return self.connections
 
     def close(self) -> None:
         self._stop = True

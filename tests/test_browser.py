@@ -2,7 +2,8 @@
 
 Selenium drives Debian's /usr/bin/chromium through /usr/bin/chromedriver
 (`make test-deps` installs both; see tests/browser.py) against a real
-`kopru serve` on loopback (the session fixture `kopru_server`).
+`kopru serve` on loopback (the session fixture `kopru_server`). Marked
+`browser` and `server`: `pytest -m "not browser"` leaves them out.
 
 Every test keeps screenshots under test-artifacts/screens/ (gitignored):
 desktop at 1280 px and, for the main pages, a phone at 390 px (`*-phone.png`).
@@ -15,14 +16,35 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 from browser import DESKTOP, PHONE, Browser, unavailable
 
-WAIT = 15  # seconds: an upper bound; every wait returns as soon as it is met
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+WAIT = 30  # seconds: a hang detector; every wait returns as soon as it is met
+
+# Records, in window.__kopruAnswered, the URL of each fetch() whose JSON the
+# page has finished using: the callback is a task queued once the JSON is
+# read, so it runs after the page's own promise callbacks (the rendering).
+TRACK_FETCHES = """
+window.__kopruAnswered = [];
+const kopruFetch = window.fetch;
+window.fetch = function (url, options) {
+  return kopruFetch(url, options).then(function (response) {
+    const json = response.json.bind(response);
+    response.json = function () {
+      return json().then(function (data) {
+        setTimeout(function () { window.__kopruAnswered.push(String(url)); }, 0);
+        return data;
+      });
+    };
+    return response;
+  });
+};
+"""
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +146,7 @@ def test_home_search_autocomplete_opens_albania(page):
     open_page(page, "/")
     assert css(page, "h1").text == "Köprü"
     page.screenshot("home")
+    page.driver.execute_script(TRACK_FETCHES)
     box = css(page, "#home-q")
     assert box.is_displayed()
     box.click()
@@ -132,14 +155,11 @@ def test_home_search_autocomplete_opens_albania(page):
     wait(page, lambda d: any(li.is_displayed() and li.text.startswith("Albania")
                              for li in css_all(page, "#home-q-ac li")),
          message="autocomplete did not offer Albania for 'Arnavutluk'")
-    # The list is settled (no later answer replaces it) before we use it.
-    def settled(d):
-        html = "return document.getElementById('home-q-ac').innerHTML"
-        before = d.execute_script(html)
-        time.sleep(0.3)
-        return before == d.execute_script(html)
-
-    wait(page, settled, message="the autocomplete list never settled")
+    # The list is settled before we use it: the answer to the whole word
+    # has been shown (answers to earlier keystrokes are never shown after it).
+    wait(page, lambda d: any(url.endswith("q=Arnavutluk") for url in
+                             d.execute_script("return window.__kopruAnswered")),
+         message="the autocomplete never showed the answer for 'Arnavutluk'")
     options = css_all(page, "#home-q-ac li")
     first = options[0]
     assert first.text.startswith("Albania"), [o.text for o in options]

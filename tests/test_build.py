@@ -272,13 +272,8 @@ def test_fast_closure_equals_owlrl(tiny_project, extra):
         assert (URIRef(ID + "x"), note, URIRef(ID + "tirana-city")) in fast.entailed
 
 
-def test_fast_closure_equals_owlrl_on_shipped_project(repo_root):
-    from server.reasoning.infer import infer
-
-    parsed = parse_project(Project(repo_root))
-    fast, exact = infer(parsed), infer(parsed, exact=True)
-    assert set(fast.entailed) == set(exact.entailed)
-    assert fast.inconsistencies == exact.inconsistencies
+# The same on the shipped project: tests/test_reasoning.py
+# (test_fast_equals_owlrl_on_shipped_graph).
 
 
 def test_store_keeps_graphs_apart(tiny_project):

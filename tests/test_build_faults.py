@@ -17,8 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import REPO_ROOT, kopru_env, make_tiny_project, run_kopru, wait_for
+from helpers import REPO_ROOT, kopru_env, make_tiny_project, run_kopru, wait_for
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 import generate  # noqa: E402  (bench/generate.py)

@@ -1,4 +1,6 @@
-"""The `kopru` command, run as a real subprocess (`python -m server`)."""
+"""The `kopru` command: run in-process (`runner`, as `server.cli.main(ARGS)`),
+and as a process of its own where the process is the point: `python -m
+server`, and `kopru serve` (marked `server`)."""
 
 from __future__ import annotations
 
@@ -12,16 +14,19 @@ import urllib.request
 
 import pyoxigraph as ox
 import pytest
-from conftest import REPO_ROOT, kopru_env, run_kopru, start_kopru_server
+from helpers import REPO_ROOT, kopru_env, run_kopru, start_kopru_server
 
 from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, ID, KOP
 
 SUBCOMMANDS = ("validate", "build", "query", "export", "serve")
 
 
-def kopru(project, *args, input=None):
-    """kopru --project PROJECT ARGS with the test's own state dir."""
-    return run_kopru("--project", project, *args, env=kopru_env(), input=input)
+@pytest.fixture
+def kopru(runner):
+    """kopru(project, *args, input=None): `kopru --project PROJECT ARGS`, in-process."""
+    def run(project, *args, input=None):
+        return runner.invoke("--project", project, *args, input=input)
+    return run
 
 
 def no_traceback(r) -> None:
@@ -31,17 +36,17 @@ def no_traceback(r) -> None:
 # --- help and usage errors --------------------------------------------------------------
 
 
-def test_help():
-    r = run_kopru("--help")
+def test_help(runner):
+    r = runner.invoke("--help")
     assert r.returncode == 0
     for cmd in SUBCOMMANDS:
         assert cmd in r.stdout
     for cmd in SUBCOMMANDS:
-        r = run_kopru(cmd, "--help")
+        r = runner.invoke(cmd, "--help")
         assert r.returncode == 0, r.stderr
         assert f"usage: kopru {cmd}" in r.stdout
-    assert "--asserted-only" in run_kopru("export", "--help").stdout
-    assert "--workers" in run_kopru("serve", "--help").stdout
+    assert "--asserted-only" in runner.invoke("export", "--help").stdout
+    assert "--workers" in runner.invoke("serve", "--help").stdout
 
 
 @pytest.mark.parametrize("args, words", [
@@ -55,8 +60,8 @@ def test_help():
     (("serve", "--workers", "0"), "must be at least 1"),
     (("build", "--forse"), "unrecognized arguments: --forse"),
 ])
-def test_wrong_arguments(args, words):
-    r = run_kopru(*args)
+def test_wrong_arguments(runner, args, words):
+    r = runner.invoke(*args)
     assert r.returncode == 2
     assert words in r.stderr
     assert "usage: kopru" in r.stderr
@@ -64,34 +69,34 @@ def test_wrong_arguments(args, words):
 
 
 @pytest.mark.parametrize("cmd", ["validate", "build", "query", "export", "serve"])
-def test_missing_project(tmp_path, cmd):
+def test_missing_project(runner, tmp_path, cmd):
     extra = ("ASK {}",) if cmd == "query" else ()
-    r = run_kopru("--project", tmp_path, cmd, *extra)
+    r = runner.invoke("--project", tmp_path, cmd, *extra)
     assert r.returncode == 2
     assert f"kopru: error: not a Köprü project: {tmp_path} has no ontology/ folder" in r.stderr
     no_traceback(r)
     # the current directory is the default project
-    r = run_kopru(cmd, *extra, cwd=tmp_path)
+    r = runner.invoke(cmd, *extra, cwd=tmp_path)
     assert r.returncode == 2 and "has no ontology/ folder" in r.stderr
-    r = run_kopru("--project", tmp_path / "nope", cmd, *extra)
+    r = runner.invoke("--project", tmp_path / "nope", cmd, *extra)
     assert r.returncode == 2 and "does not exist" in r.stderr
 
 
-def test_project_option_after_the_command(tiny_project):
-    r = run_kopru("validate", "--project", tiny_project, env=kopru_env())
+def test_project_option_after_the_command(runner, tiny_project):
+    r = runner.invoke("validate", "--project", tiny_project)
     assert r.returncode == 0, r.stderr
 
 
 # --- validate -----------------------------------------------------------------------------
 
 
-def test_validate_ok(tiny_project):
+def test_validate_ok(kopru, tiny_project):
     r = kopru(tiny_project, "validate")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("valid: 4 files, ") and "triples" in r.stdout
 
 
-def test_validate_syntax_error(tiny_project):
+def test_validate_syntax_error(kopru, tiny_project):
     (tiny_project / "graph" / "broken.ttl").write_text(
         "@prefix id: <https://w3id.org/kopru/id/> .\nid:a id:b <not an iri> .\n")
     r = kopru(tiny_project, "validate")
@@ -101,7 +106,7 @@ def test_validate_syntax_error(tiny_project):
     no_traceback(r)
 
 
-def test_validate_violation_report(tiny_project):
+def test_validate_violation_report(kopru, tiny_project):
     (tiny_project / "graph" / "bad.ttl").write_text(
         "@prefix kop: <https://w3id.org/kopru/ontology#> .\n"
         "@prefix id: <https://w3id.org/kopru/id/> .\n"
@@ -118,7 +123,7 @@ def test_validate_violation_report(tiny_project):
 # --- build ---------------------------------------------------------------------------------
 
 
-def test_build_progress_and_warm_start(tiny_project):
+def test_build_progress_and_warm_start(kopru, tiny_project):
     r = kopru(tiny_project, "build")
     assert r.returncode == 0, r.stderr
     for step in ("parse", "validate", "closure", "load", "swap"):
@@ -130,7 +135,7 @@ def test_build_progress_and_warm_start(tiny_project):
     assert r.returncode == 0 and r.stdout.startswith("built in ")
 
 
-def test_build_stops_on_violation(tiny_project):
+def test_build_stops_on_violation(kopru, tiny_project):
     (tiny_project / "graph" / "bad.ttl").write_text(
         "@prefix kop: <https://w3id.org/kopru/ontology#> .\n"
         "@prefix id: <https://w3id.org/kopru/id/> .\n"
@@ -144,7 +149,7 @@ def test_build_stops_on_violation(tiny_project):
 # --- query ----------------------------------------------------------------------------------
 
 
-def test_query_table_builds_first(tiny_project):
+def test_query_table_builds_first(kopru, tiny_project):
     r = kopru(tiny_project, "query", "SELECT ?s ?l WHERE { ?s a kop:State ; rdfs:label ?l "
                                      "FILTER(lang(?l) = 'en') } ORDER BY ?l")
     assert r.returncode == 0, r.stderr
@@ -159,7 +164,7 @@ def test_query_table_builds_first(tiny_project):
     assert lines[0].index("l") == lines[2].index("Albania") == lines[3].index("Türkiye")
 
 
-def test_query_file_and_name_and_stdin(tiny_project):
+def test_query_file_and_name_and_stdin(kopru, tiny_project):
     by_file = kopru(tiny_project, "query", tiny_project / "queries" / "parties.rq")
     by_name = kopru(tiny_project, "query", "parties")
     by_stdin = kopru(tiny_project, "query", "-",
@@ -170,7 +175,7 @@ def test_query_file_and_name_and_stdin(tiny_project):
     assert by_file.stdout == by_name.stdout == by_stdin.stdout
 
 
-def test_query_uses_the_closure(tiny_project):
+def test_query_uses_the_closure(kopru, tiny_project):
     # kop:partyTo is never asserted: it comes from owl:inverseOf
     r = kopru(tiny_project, "query", "SELECT ?x WHERE { ?x kop:partyTo id:pact } ORDER BY ?x",
               "--format", "csv")
@@ -179,7 +184,7 @@ def test_query_uses_the_closure(tiny_project):
     assert rows == [["x"], [ID + "albania"], [ID + "turkiye"]]
 
 
-def test_query_json_ask_construct(tiny_project):
+def test_query_json_ask_construct(kopru, tiny_project):
     r = kopru(tiny_project, "query", "SELECT ?p WHERE { id:pact kop:party ?p }", "-f", "json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
@@ -197,7 +202,7 @@ def test_query_json_ask_construct(tiny_project):
     assert len(triples) == 2 and "@prefix id:" in r.stdout
 
 
-def test_query_errors(tiny_project):
+def test_query_errors(kopru, tiny_project):
     r = kopru(tiny_project, "query", "SELECT * WHERE { ?s ?p }")
     assert r.returncode == 1
     assert "kopru: SPARQL syntax error at line 1, column 25: " in r.stderr
@@ -217,12 +222,12 @@ def _triples(data: bytes, fmt) -> set:
     return {(q.subject, q.predicate, q.object) for q in ox.parse(data, fmt)}
 
 
-def test_export_formats(tiny_project, tmp_path):
+def test_export_formats(kopru, runner, tiny_project, tmp_path):
     inverse = (ox.NamedNode(ID + "albania"), ox.NamedNode(KOP + "partyTo"),
                ox.NamedNode(ID + "pact"))
     asserted = (ox.NamedNode(ID + "pact"), ox.NamedNode(KOP + "party"),
                 ox.NamedNode(ID + "albania"))
-    r = run_kopru("--project", tiny_project, "export", env=kopru_env())   # ttl on stdout
+    r = runner.invoke("--project", tiny_project, "export")   # ttl on stdout
     assert r.returncode == 0, r.stderr
     ttl = _triples(r.stdout.encode(), ox.RdfFormat.TURTLE)
     assert inverse in ttl and asserted in ttl
@@ -254,13 +259,31 @@ def test_export_formats(tiny_project, tmp_path):
 # --- serve ----------------------------------------------------------------------------------
 
 
-def test_serve(tiny_project):
-    with start_kopru_server(project=tiny_project, env=kopru_env()) as server:
-        q = urllib.parse.urlencode({"query": "ASK { ?x <%spartyTo> ?y }" % KOP})
-        req = urllib.request.Request(f"{server.url}/sparql?{q}",
+def query_url(server, sparql: str) -> str:
+    return f"{server.url}/sparql?" + urllib.parse.urlencode({"query": sparql})
+
+
+@pytest.mark.server
+def test_serve_answers_with_the_limits_its_flags_set(kopru, tiny_project):
+    """`kopru serve` serves the closure; --result-limit and --service-allowlist
+    on the command line reach the endpoint. (Building first: the next tests.)"""
+    assert kopru(tiny_project, "build").returncode == 0
+    with start_kopru_server("--result-limit", "1", "--service-allowlist", "",
+                            project=tiny_project, env=kopru_env()) as server:
+        req = urllib.request.Request(query_url(server, f"ASK {{ ?x <{KOP}partyTo> ?y }}"),
                                      headers={"Accept": "application/sparql-results+json"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             assert json.loads(resp.read())["boolean"] is True
+        req = urllib.request.Request(query_url(server, "SELECT * WHERE { ?s ?p ?o }"),
+                                     headers={"Accept": "text/csv"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            assert resp.headers["X-Kopru-Truncated"] == "true"
+            assert len(resp.read().decode().strip().splitlines()) == 2  # header + 1 row
+        service = "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }"
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(query_url(server, service), timeout=30)
+        assert err.value.code in (400, 403)
+        assert "federation is turned off" in err.value.read().decode()
 
 
 def test_python_m_server_is_kopru():
@@ -269,12 +292,14 @@ def test_python_m_server_is_kopru():
     assert os.path.exists(REPO_ROOT / "server" / "__main__.py")
 
 
-def test_serve_keeps_the_last_good_build(tiny_project):
+@pytest.mark.server
+def test_serve_keeps_the_last_good_build(kopru, tiny_project):
     """A broken edit does not take the endpoint down: serve reports it and
-    serves the last good build; with no good build at all it exits 1."""
+    serves the last good build; with no good build at all it exits 1. (Run
+    as processes: serve builds in a child process of its own.)"""
     broken = tiny_project / "graph" / "broken.ttl"
     broken.write_text("@prefix id: <https://w3id.org/kopru/id/> .\nid:a id:b .\n")
-    r = kopru(tiny_project, "serve", "--port", "0")
+    r = run_kopru("--project", tiny_project, "serve", "--port", "0")
     assert r.returncode == 1 and "graph/broken.ttl:2:" in r.stderr
     no_traceback(r)
     broken.unlink()
@@ -285,23 +310,7 @@ def test_serve_keeps_the_last_good_build(tiny_project):
         assert "graph/broken.ttl:2:" in server.stderr()
 
 
-def test_serve_flags_set_the_limits(tiny_project):
-    """--result-limit and --service-allowlist on the command line reach the endpoint."""
-    with start_kopru_server("--result-limit", "1", "--service-allowlist", "",
-                            project=tiny_project, env=kopru_env()) as server:
-        q = urllib.parse.urlencode({"query": "SELECT * WHERE { ?s ?p ?o }"})
-        req = urllib.request.Request(f"{server.url}/sparql?{q}", headers={"Accept": "text/csv"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            assert resp.headers["X-Kopru-Truncated"] == "true"
-            assert len(resp.read().decode().strip().splitlines()) == 2  # header + 1 row
-        service = urllib.parse.urlencode(
-            {"query": "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }"})
-        with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(f"{server.url}/sparql?{service}", timeout=30)
-        assert err.value.code in (400, 403)
-        assert "federation is turned off" in err.value.read().decode()
-
-
+@pytest.mark.server
 def test_serve_after_a_build_shuts_down_cleanly(tiny_project, tmp_path):
     """`kopru serve` that had to build first still stops cleanly on SIGTERM:
     every worker exits by itself, none has to be killed by gunicorn (a worker
@@ -309,13 +318,13 @@ def test_serve_after_a_build_shuts_down_cleanly(tiny_project, tmp_path):
     env = kopru_env(KOPRU_STATE_DIR=str(tmp_path / "state"))  # nothing built yet
     # --timeout 100 gives gunicorn a 105 s grace period: a hung worker keeps the
     # master alive past stop()'s 60 s wait, and stop() then has to kill it (-9).
-    server = start_kopru_server("--timeout", "100", "--workers", "2", project=tiny_project,
-                                env=env)
-    try:
-        with urllib.request.urlopen(f"{server.url}/sparql?query=ASK%7B%7D", timeout=30) as r:
-            assert r.status == 200
-    finally:
-        code = server.stop(timeout=60)
-    log = server.stderr()
+    with start_kopru_server("--timeout", "100", "--workers", "2", project=tiny_project,
+                            env=env) as server:
+        try:
+            with urllib.request.urlopen(f"{server.url}/sparql?query=ASK%7B%7D", timeout=30) as r:
+                assert r.status == 200
+        finally:
+            code = server.stop(timeout=60)
+        log = server.stderr()
     assert "building" in log
     assert code == 0 and "SIGKILL" not in log, log[-2000:]

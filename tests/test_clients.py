@@ -19,6 +19,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+pytestmark = pytest.mark.server        # real clients need a real HTTP server
+
 ID = "https://w3id.org/kopru/id/"
 KOP = "https://w3id.org/kopru/ontology#"
 QUERIES = {

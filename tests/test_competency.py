@@ -1,13 +1,13 @@
-"""The competency questions: every queries/*.rq answered over HTTP by a real
-`kopru serve` (session fixture `any_kopru_server`: once from the embedded
-store, once from a real Oxigraph server the build was pushed to), checked
-against the answer the source article gives (tests/competency_expected.py).
+"""The competency questions: every queries/*.rq answered by the app through
+its test client (session fixture `any_app`: once from the embedded store,
+once from a real Oxigraph server the build was pushed to), checked against
+the answer the source article gives (tests/competency_expected.py).
 
 - Every query file has a header (`# title:`, `# description:`) and an
   expectation, and every expectation has a query file: a new query without
   an expected answer fails here.
-- Each query is sent once, as the SPARQL 1.1 Protocol's form POST, to
-  `{url}/sparql` with `Accept: application/sparql-results+json`.
+- Each query is sent as the SPARQL 1.1 Protocol's form POST to `/sparql`
+  with `Accept: application/sparql-results+json`.
 - The questions that need the OWL RL closure are sent a second time with
   the protocol's `default-graph-uri` set to the asserted and ontology graphs
   only (no entailed graph): they must give the smaller answer the asserted
@@ -16,10 +16,8 @@ against the answer the source article gives (tests/competency_expected.py).
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -34,26 +32,19 @@ WITHOUT_CLOSURE = (GRAPH_ASSERTED, GRAPH_ONTOLOGY)
 
 CLOSURE_SLUGS = sorted(s for s, e in EXPECTED.items() if e.without is not None)
 
-# default-dataset answers by (server, slug), kept so the closure comparison reuses them
-_ANSWERS: dict[tuple[str, str], dict] = {}
-
 HEADER = re.compile(r"\A# title: \S.*\n# description: \S.*\n")
 
 
-def sparql(base_url: str, query: str, default_graphs: tuple[str, ...] = ()) -> dict:
-    """POST the query (form-encoded) to {base_url}/sparql and return the
-    SPARQL JSON results."""
+def sparql(client, query: str, default_graphs: tuple[str, ...] = ()) -> dict:
+    """POST the query (form-encoded) to /sparql and return the SPARQL JSON
+    results."""
     fields = [("query", query)] + [("default-graph-uri", g) for g in default_graphs]
-    req = urllib.request.Request(
-        base_url + "/sparql", data=urllib.parse.urlencode(fields).encode("utf-8"),
-        method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded",
-                 "Accept": "application/sparql-results+json"})
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        assert resp.status == 200
-        ctype = resp.headers.get("Content-Type", "")
-        assert ctype.startswith("application/sparql-results+json"), ctype
-        return json.loads(resp.read().decode("utf-8"))
+    r = client.post("/sparql", data=urllib.parse.urlencode(fields),
+                    headers={"Content-Type": "application/x-www-form-urlencoded",
+                             "Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("application/sparql-results+json")
+    return r.get_json()
 
 
 # --------------------------------------------------------------------------
@@ -90,29 +81,27 @@ def test_at_least_three_questions_need_the_closure():
 
 
 # --------------------------------------------------------------------------
-# The answers, over HTTP
+# The answers, through the endpoint
 # --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("slug", sorted(QUERY_FILES))
-def test_competency_question(any_kopru_server, slug):
+def test_competency_question(any_client, slug):
     expect = EXPECTED.get(slug)
     if expect is None:
         pytest.fail(f"no expected answer for {slug}")
-    results = sparql(any_kopru_server.url, QUERY_FILES[slug].read_text(encoding="utf-8"))
-    _ANSWERS[any_kopru_server.url, slug] = results
+    results = sparql(any_client, QUERY_FILES[slug].read_text(encoding="utf-8"))
     problem = check(expect, results)
     assert problem is None, f"{slug}: {problem}"
 
 
 @pytest.mark.parametrize("slug", CLOSURE_SLUGS)
-def test_closure_gives_a_fuller_answer(any_kopru_server, slug):
+def test_closure_gives_a_fuller_answer(any_client, slug):
     expect = EXPECTED[slug]
     query = QUERY_FILES[slug].read_text(encoding="utf-8")
-    without = sparql(any_kopru_server.url, query, WITHOUT_CLOSURE)
+    without = sparql(any_client, query, WITHOUT_CLOSURE)
     problem = check(expect.without, without)
     assert problem is None, f"{slug} without the closure: {problem}"
     # the default dataset (with the entailed graph) gives strictly more rows;
     # what they are is checked by test_competency_question
-    with_closure = (_ANSWERS.get((any_kopru_server.url, slug))
-                    or sparql(any_kopru_server.url, query))
+    with_closure = sparql(any_client, query)
     assert len(rows_of(with_closure)) > len(rows_of(without)), slug

@@ -12,7 +12,7 @@ import re
 import urllib.parse
 
 import pytest
-from conftest import REPO_ROOT, wait_for
+from helpers import REPO_ROOT, wait_for
 
 from server.config import Config
 from server.pipeline.build import build

@@ -16,7 +16,7 @@ import tracemalloc
 
 import pytest
 from attack_helpers import get, raw_http, server_workers
-from conftest import start_kopru_server, wait_for
+from helpers import kopru_env, start_kopru_server, wait_for
 
 from server.config import Config
 from server.errors import QueryRefused
@@ -161,8 +161,6 @@ def test_a_redirect_does_not_repeat_the_host_header(client):
 
 @pytest.fixture(scope="module")
 def server(built_project):
-    from conftest import kopru_env
-
     env = kopru_env(KOPRU_QUERY_MEMORY="300", KOPRU_LONG_QUERIES="1",
                     KOPRU_RESULT_CACHE_BYTES="0")
     s = start_kopru_server("--workers", "2", "--timeout", "8", env=env)
@@ -175,6 +173,7 @@ def _answers(url: str) -> bool:
     return status == 200
 
 
+@pytest.mark.server
 def test_a_query_past_its_memory_is_stopped(server):
     before = wait_for(lambda: (lambda w: len(w) == 2 and w)(server_workers(server.proc.pid)), 30,
                       "both workers")
@@ -192,6 +191,7 @@ def test_a_query_past_its_memory_is_stopped(server):
     "SELECT * { FILTER(" + "!" * 90_000 + "true) }",
     "SELECT * { BIND(" + "CONCAT(" * 120 + "'a'" + ")" * 120 + " AS ?x) }",
 ])
+@pytest.mark.server
 def test_a_deep_query_gets_an_answer_not_a_crash(server, shape):
     """~100 kB queries whose syntax tree is tens of thousands of levels deep:
     the engine's recursion overflowed the query thread's stack (SIGSEGV,
@@ -202,6 +202,7 @@ def test_a_deep_query_gets_an_answer_not_a_crash(server, shape):
     assert "SIGSEGV" not in server.stderr() and "SIGBUS" not in server.stderr()
 
 
+@pytest.mark.server
 def test_adversarial_queries_do_not_block_the_endpoint(server):
     """Four 99 kB adversarial texts at once, and a short query beside them."""
     results = []
@@ -215,6 +216,7 @@ def test_adversarial_queries_do_not_block_the_endpoint(server):
     assert len(results) == 4 and all(s in (200, 400, 503) for s in results), results
 
 
+@pytest.mark.server
 def test_long_queries_beyond_the_slots_are_stopped_and_short_ones_answered(server):
     """One long-query slot: of two runaway queries one is stopped after a
     second with a reason, and short queries are answered meanwhile."""
@@ -234,6 +236,7 @@ def test_long_queries_beyond_the_slots_are_stopped_and_short_ones_answered(serve
     wait_for(lambda: _answers(server.url), 30, "short queries answered again")
 
 
+@pytest.mark.server
 def test_a_huge_get_is_refused_at_once(server):
     status, headers, body = raw_http(server.port, b"GET /sparql?query=" + b"A" * 25_000_000
                                      + b" HTTP/1.1\r\nHost: x\r\n\r\n", timeout=30)
@@ -241,6 +244,7 @@ def test_a_huge_get_is_refused_at_once(server):
     assert _answers(server.url)
 
 
+@pytest.mark.server
 def test_a_slow_client_does_not_hold_a_worker(built_project):
     """A client that sends its headers a byte a second; with one worker,
     another client is still answered (before: only after gunicorn's 30 s

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT, kopru_env, run_kopru
+from helpers import REPO_ROOT, kopru_env, run_kopru
 
 from server.pipeline.gallery import load_queries
 from server.pipeline.project import Project
@@ -80,6 +80,7 @@ def test_a_port_in_use_is_one_clear_line(built_project):
     assert "Listening" not in r.stdout + r.stderr and "serving" not in r.stdout + r.stderr
 
 
+@pytest.mark.server
 def test_the_server_log_names_the_site(kopru_server):
     log = kopru_server.stderr()
     line = next((x for x in log.splitlines() if "Köprü is serving" in x), None)

@@ -1,6 +1,6 @@
-"""Entity pages, home, search, browse and the ontology page — real HTTP
-against a real `kopru serve` (the fixture project of test_linked_data.py,
-and the shipped graph through `kopru_server` where it has the data)."""
+"""Entity pages, home, search, browse and the ontology page, through the
+test client: the page fixture project (`pages_client` as `site`), and the
+shipped graph (`client`) where it has the data."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from test_linked_data import fixture_server, get
+from helpers import get
 
 
-@pytest.fixture(scope="session")
-def site():
-    return fixture_server()
+@pytest.fixture
+def site(pages_client):
+    return pages_client
 
 
-def page(server, path: str, **headers) -> str:
-    r = get(server.url + path, accept="text/html", **headers)
-    assert r.status == 200, (path, r.status, r.text[:500])
+def page(client, path: str, **headers) -> str:
+    r = get(client, path, accept="text/html", **headers)
+    assert r.status_code == 200, (path, r.status_code, r.text[:500])
     return r.text
 
 
@@ -86,9 +86,9 @@ def test_fact_page_money_years_provenance(site):
     m = re.search(r'href="(/sparql\?query=[^"]+)"', text)
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(html.unescape(m.group(1))).query)["query"][0]
     assert "<https://w3id.org/kopru/id/test-agreement>" in query
-    r = get(site.url + "/sparql?" + urllib.parse.urlencode({"query": query}),
+    r = get(site, "/sparql?" + urllib.parse.urlencode({"query": query}),
             accept="application/sparql-results+json")
-    assert r.status == 200 and json.loads(r.body)["results"]["bindings"]
+    assert r.status_code == 200 and r.get_json()["results"]["bindings"]
 
 
 def test_claims_are_marked_as_someones_view(site):
@@ -150,9 +150,9 @@ def test_home(site):
 
 @pytest.mark.parametrize("q", ["testonia", "TESTONIYA", "testonie", "Testonië", "toni"])
 def test_search_any_language_case_and_accents(site, q):
-    r = get(site.url + "/search?" + urllib.parse.urlencode({"q": q}), accept="application/json")
-    assert r.status == 200 and r.headers["Content-Type"].startswith("application/json")
-    results = json.loads(r.body)["results"]
+    r = get(site, "/search?" + urllib.parse.urlencode({"q": q}), accept="application/json")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+    results = r.get_json()["results"]
     assert results[0]["iri"] == "https://w3id.org/kopru/id/testonia"
     assert results[0]["href"] == "/id/testonia"
 
@@ -166,8 +166,8 @@ def test_search_html_and_escaping(site):
 
 
 def test_search_js_is_served(site):
-    r = get(site.url + "/static/search.js")
-    assert r.status == 200 and b"?limit=" in r.body
+    r = get(site, "/static/search.js")
+    assert r.status_code == 200 and b"?limit=" in r.data
 
 
 def test_browse_by_class_with_paging(site):
@@ -176,7 +176,7 @@ def test_browse_by_class_with_paging(site):
     assert len(re.findall(r'<li><a href="/id/test-support-', text)) == 50
     text2 = page(site, "/browse/Support?page=2")
     assert len(re.findall(r'<li><a href="/id/test-support-', text2)) == 10
-    assert get(site.url + "/browse/NoSuchClass", accept="text/html").status == 404
+    assert get(site, "/browse/NoSuchClass", accept="text/html").status_code == 404
 
 
 def test_ontology_page_documents_terms(site):
@@ -192,20 +192,19 @@ def test_ontology_page_documents_terms(site):
 
 @pytest.mark.parametrize("q,slug", [("Arnavutluk", "albania"), ("Shqipëri", "albania"),
                                     ("shqiperi", "albania"), ("albania", "albania")])
-def test_search_shipped_graph(kopru_server, q, slug):
-    r = get(kopru_server.url + "/search?" + urllib.parse.urlencode({"q": q}),
+def test_search_shipped_graph(client, q, slug):
+    r = get(client, "/search?" + urllib.parse.urlencode({"q": q}),
             accept="application/json")
-    results = json.loads(r.body)["results"]
+    results = r.get_json()["results"]
     if not any(x["iri"].endswith("/id/" + slug) for x in
-               json.loads(get(kopru_server.url + "/search?q=" + slug,
-                              accept="application/json").body)["results"]):
+               get(client, "/search?q=" + slug, accept="application/json").get_json()["results"]):
         pytest.skip(f"id:{slug} is not in the shipped graph yet")
     assert any(x["iri"] == "https://w3id.org/kopru/id/" + slug for x in results[:3]), results
 
 
-def test_shipped_trade_flow_money(kopru_server):
-    r = get(kopru_server.url + "/id/turkish-exports-to-albania-last-year.html")
-    if r.status == 404:
+def test_shipped_trade_flow_money(client):
+    r = get(client, "/id/turkish-exports-to-albania-last-year.html")
+    if r.status_code == 404:
         pytest.skip("the shipped graph has no trade flow to Albania yet")
     assert "USD 919.5 million" in r.text
 
@@ -227,16 +226,16 @@ def statements_outside_inferred_blocks(text: str) -> str:
     return re.sub(r'<details class="inferred-block">.*?</details>', "", body, flags=re.S)
 
 
-def shipped_page(server, path: str, **headers) -> str:
-    r = get(server.url + path, accept="text/html", **headers)
-    if r.status == 404:
+def shipped_page(client, path: str, **headers) -> str:
+    r = get(client, path, accept="text/html", **headers)
+    if r.status_code == 404:
         pytest.skip(f"{path} is not in the shipped graph")
-    assert r.status == 200, (path, r.status)
+    assert r.status_code == 200, (path, r.status_code)
     return r.text
 
 
-def test_albania_incoming_links_read_as_inverse_phrases(kopru_server):
-    text = shipped_page(kopru_server, "/id/albania.html")
+def test_albania_incoming_links_read_as_inverse_phrases(client):
+    text = shipped_page(client, "/id/albania.html")
     incoming = html.unescape(incoming_of(text))
     assert "referred to as" not in text
     # Properties with owl:inverseOf use the inverse's label; the others
@@ -250,26 +249,26 @@ def test_albania_incoming_links_read_as_inverse_phrases(kopru_server):
         assert f"{rollup} <span" not in counts, rollup
 
 
-def test_no_geosparql_labels_or_rollups_in_the_main_lists(kopru_server):
+def test_no_geosparql_labels_or_rollups_in_the_main_lists(client):
     for slug in ("albania", "banja-luka", "turkiye", "tika"):
-        text = shipped_page(kopru_server, f"/id/{slug}.html")
+        text = shipped_page(client, f"/id/{slug}.html")
         assert "(simple features)" not in text, slug
-        assert "basit nesneler" not in shipped_page(kopru_server, f"/id/{slug}.html?lang=tr"), slug
+        assert "basit nesneler" not in shipped_page(client, f"/id/{slug}.html?lang=tr"), slug
     # The agreement's parties: kop:party in the main list; sem:hasActor, the
     # roll-up the closure adds for the same two states, only in the collapsed block.
-    text = shipped_page(kopru_server, "/id/turkiye-albania-strategic-partnership-agreement.html")
+    text = shipped_page(client, "/id/turkiye-albania-strategic-partnership-agreement.html")
     main = statements_outside_inferred_blocks(text)
     assert 'href="/ontology#party"' in main
     assert "semanticweb.cs.vu.nl/2009/11/sem/hasActor" not in main
     assert "semanticweb.cs.vu.nl/2009/11/sem/hasActor" in text     # …kept under "Inferred"
     # Banja Luka's containing country is a place here, not an actor.
-    city = shipped_page(kopru_server, "/id/banja-luka.html")
+    city = shipped_page(client, "/id/banja-luka.html")
     places = city[city.index('id="group-places"'):city.index("</section>", city.index('id="group-places"'))]
     assert 'href="/ontology#within"' in places and 'href="/id/bosnia-and-herzegovina"' in places
 
 
-def test_albania_in_turkish(kopru_server):
-    text = shipped_page(kopru_server, "/id/albania.html?lang=tr")
+def test_albania_in_turkish(client):
+    text = shipped_page(client, "/id/albania.html?lang=tr")
     assert '<html lang="tr">' in text
     assert title_of(text) == "Arnavutluk"
     main = main_of(text)
@@ -292,23 +291,23 @@ def test_albania_in_turkish(kopru_server):
     assert 'href="/id/albania.html?lang=en"' in text
 
 
-def test_turkish_from_accept_language_and_english_fallback(kopru_server):
-    text = shipped_page(kopru_server, "/id/albania.html", Accept_Language="tr-TR,tr;q=0.9")
+def test_turkish_from_accept_language_and_english_fallback(client):
+    text = shipped_page(client, "/id/albania.html", Accept_Language="tr-TR,tr;q=0.9")
     assert '<html lang="tr">' in text and "Bu varlığa bağlantılar" in text
     # Albanian: the title is Albanian, the UI (no Albanian strings) English.
-    text = shipped_page(kopru_server, "/id/albania.html?lang=sq")
+    text = shipped_page(client, "/id/albania.html?lang=sq")
     assert title_of(text).startswith("Shqipëri")
     assert '<html lang="en">' in text and "Links to this entity" in text
 
 
-def test_turkish_money_and_views(kopru_server):
-    text = shipped_page(kopru_server, "/id/turkish-exports-to-albania-last-year.html?lang=tr")
+def test_turkish_money_and_views(client):
+    text = shipped_page(client, "/id/turkish-exports-to-albania-last-year.html?lang=tr")
     assert "919,5 milyon USD" in text
-    assert "USD 919.5 million" in shipped_page(kopru_server, "/id/turkish-exports-to-albania-last-year.html")
+    assert "USD 919.5 million" in shipped_page(client, "/id/turkish-exports-to-albania-last-year.html")
     for path, heading in (("/", "Temel rakamlar"), ("/timeline", "Tarihli olgular"),
                           ("/ontology", "Sınıf hiyerarşisi"), ("/browse", "Sınıfa göre göz at"),
                           ("/search?q=arnavut", "“arnavut” için")):
-        page_text = shipped_page(kopru_server, path + ("&" if "?" in path else "?") + "lang=tr")
+        page_text = shipped_page(client, path + ("&" if "?" in path else "?") + "lang=tr")
         assert '<html lang="tr">' in page_text and heading in page_text, path
 
 

@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import kopru_env, make_tiny_project, run_kopru, start_kopru_server
-from test_sparql_protocol import http
+from helpers import http, kopru_env, make_tiny_project, run_kopru, start_kopru_server
 from virtuoso import STORE_SERVER_KINDS, STORE_SERVERS, direct_query, direct_update
+
+pytestmark = pytest.mark.remote        # real Oxigraph and Virtuoso servers
 
 GRAPHS = tuple(f"https://w3id.org/kopru/graph/{k}" for k in ("asserted", "entailed", "ontology",
                                                              "shapes"))
@@ -120,6 +121,7 @@ def claims(store) -> list[str]:
 # --- concurrent pushes with readers ------------------------------------------------------
 
 
+@pytest.mark.server
 def test_concurrent_pushes_with_readers(store, builds):
     """Two builds pushed at the same moment, twice over, while one reader
     asks through Köprü and one asks the store with Köprü's client: the
@@ -252,6 +254,7 @@ def test_a_dead_push_is_taken_over_and_its_leftovers_dropped(store, builds):
 # --- a damaged store -------------------------------------------------------------------------
 
 
+@pytest.mark.server
 def test_a_damaged_store_is_unhealthy_and_the_next_push_repairs_it(store, builds):
     push(builds["A"], store)
     server = start_kopru_server("--store", store.url, project=builds["A"][0],
@@ -282,6 +285,7 @@ def test_a_damaged_store_is_unhealthy_and_the_next_push_repairs_it(store, builds
         server.stop()
 
 
+@pytest.mark.server
 def test_healthz_is_not_ok_when_the_pointer_names_a_missing_version(store, builds):
     """A pointer naming a version whose graphs are gone entirely (a store
     restored from an old backup of the meta graph, say)."""

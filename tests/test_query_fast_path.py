@@ -13,8 +13,8 @@ import re
 import urllib.parse
 
 import pytest
-from conftest import REPO_ROOT
 from flask import Flask, request_started
+from helpers import REPO_ROOT
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from conftest import REPO_ROOT, wait_for
+from helpers import REPO_ROOT, wait_for
 
 from server import formats
 from server import namespaces as ns

@@ -18,6 +18,8 @@ import urllib.parse
 import pytest
 from browser import DESKTOP, PHONE, Browser, unavailable
 
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
 WAIT = 20          # seconds: an upper bound for an event, never a speed claim
 
 # Every kind of page a reader opens (and a few states of them).

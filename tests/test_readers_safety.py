@@ -10,7 +10,7 @@ import shutil
 
 import pyoxigraph as ox
 import pytest
-from conftest import REPO_ROOT, kopru_env, run_kopru
+from helpers import REPO_ROOT, kopru_env, run_kopru
 
 from server import namespaces as ns
 from server.config import Config

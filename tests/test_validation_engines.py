@@ -5,7 +5,7 @@ what larger projects use, guarded: what it reports is reported again by
 pyshacl from the nodes' neighbourhood, any disagreement or unsupported
 shape makes pyshacl check everything. Here both run on
 
-- every broken example of tests/test_shapes.py (one per shape), and
+- every broken example of tests/shape_cases.py (one per shape), and
 - generated broken variants of a synthetic project (bench/generate.py's
   MUTATIONS, one edit each, then all of them at once at 10k triples),
 
@@ -25,23 +25,28 @@ sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate  # noqa: E402  (bench/generate.py)
-import test_shapes  # noqa: E402  (its broken examples, one per shape)
+import shape_cases  # noqa: E402  (the broken examples, one per shape)
 
 from server.config import Config  # noqa: E402
 from server.pipeline.parse import parse_project  # noqa: E402
 from server.pipeline.project import Project  # noqa: E402
-from server.pipeline.validate import (SMALL_PROJECT, choose_engine,  # noqa: E402
-                                      ontology_mixin, run_fast_validator, shapes_text,
-                                      validate)
+from server.pipeline.validate import (  # noqa: E402
+    SMALL_PROJECT,
+    choose_engine,
+    ontology_mixin,
+    run_fast_validator,
+    shapes_text,
+    validate,
+)
 
 
 def shapes_example(root: Path, broken: str | None) -> Path:
-    """tests/test_shapes.py's minimal valid project, plus a broken example."""
+    """tests/shape_cases.py's minimal valid project, plus a broken example."""
     shutil.copytree(REPO / "ontology", root / "ontology")
     (root / "graph").mkdir()
-    (root / "graph" / "context.ttl").write_text(test_shapes.CONTEXT, encoding="utf-8")
+    (root / "graph" / "context.ttl").write_text(shape_cases.CONTEXT, encoding="utf-8")
     if broken is not None:
-        (root / "graph" / "broken.ttl").write_text(test_shapes.PREFIXES + "\n" + broken + "\n",
+        (root / "graph" / "broken.ttl").write_text(shape_cases.PREFIXES + "\n" + broken + "\n",
                                                    encoding="utf-8")
     return root
 
@@ -74,7 +79,7 @@ def test_a_wrong_code_list_value_is_one_row(tmp_path):
     why (an sh:detail result about id:textiles): that is not a second
     violation."""
     project = shapes_example(tmp_path / "p", (
-        f"id:broken-deal a kop:Agreement ; {test_shapes.OK} ; "
+        f"id:broken-deal a kop:Agreement ; {shape_cases.OK} ; "
         "kop:party id:turkiye , id:albania ; kop:sector id:textiles ."))
     result = validate(Project(project), engine="pyshacl")
     assert [(v.focus_label, v.path_label) for v in result.violations] == [
@@ -87,8 +92,8 @@ def test_a_wrong_code_list_value_is_one_row(tmp_path):
 # --- every shape's broken example ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", [None] + test_shapes.CASES,
-                         ids=["context"] + [c.name for c in test_shapes.CASES])
+@pytest.mark.parametrize("case", [None] + shape_cases.CASES,
+                         ids=["context"] + [c.name for c in shape_cases.CASES])
 def test_validators_agree_on_each_shapes_example(case, tmp_path):
     project = shapes_example(tmp_path / "p", case.turtle if case else None)
     reference, fast, parsed = both(project)

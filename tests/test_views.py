@@ -1,7 +1,6 @@
-"""The views — timeline, trade chart, network, map — over real HTTP: the
-shipped graph through `kopru_server`, and escaping through a server of its
-own over a small fixture project whose labels carry markup (built the way
-test_linked_data.py builds its fixture project).
+"""The views — timeline, trade chart, network, map — through the test
+client: the shipped graph (`client`), and escaping through an app of its own
+over a small fixture project whose labels carry markup.
 
 Each view is an HTML page with the SVG inline and a .svg URL with the
 drawing alone; the SVG must be well-formed XML either way.
@@ -9,23 +8,20 @@ drawing alone; the SVG must be well-formed XML either way.
 
 from __future__ import annotations
 
+import json
 import re
-import shutil
-import tempfile
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, kopru_env, start_kopru_server
-from test_linked_data import get
+from helpers import build_project, get, make_shipped_ontology_project
 
 SVG = "{http://www.w3.org/2000/svg}"
 VIEWS = ["/timeline", "/trade", "/map", "/id/albania/network"]
 
 
-def page(server, path: str, **headers) -> str:
-    r = get(server.url + path, accept="text/html", **headers)
-    assert r.status == 200, (path, r.status, r.text[:500])
+def page(client, path: str, **headers) -> str:
+    r = get(client, path, accept="text/html", **headers)
+    assert r.status_code == 200, (path, r.status_code, r.text[:500])
     assert r.headers["Content-Type"].startswith("text/html"), r.headers["Content-Type"]
     return r.text
 
@@ -36,11 +32,11 @@ def inline_svg(text: str) -> ET.Element:
     return ET.fromstring(text[start:end])
 
 
-def svg_doc(server, path: str) -> ET.Element:
-    r = get(server.url + path)
-    assert r.status == 200, (path, r.status, r.text[:500])
+def svg_doc(client, path: str) -> ET.Element:
+    r = get(client, path)
+    assert r.status_code == 200, (path, r.status_code, r.text[:500])
     assert r.headers["Content-Type"].startswith("image/svg+xml"), r.headers["Content-Type"]
-    root = ET.fromstring(r.body)
+    root = ET.fromstring(r.data)
     assert root.tag == SVG + "svg"
     return root
 
@@ -60,26 +56,28 @@ def hrefs(el: ET.Element) -> set[str]:
 # --- the shipped graph ----------------------------------------------------------------
 
 @pytest.mark.parametrize("path", VIEWS)
-def test_view_is_html_with_inline_svg_and_a_standalone_svg(kopru_server, path):
-    text = page(kopru_server, path)
+def test_view_is_html_with_inline_svg_and_a_standalone_svg(client, path):
+    text = page(client, path)
     root = inline_svg(text)
     assert root.tag == SVG + "svg" and root.find(SVG + "title") is not None
-    alone = svg_doc(kopru_server, path + ".svg")
+    alone = svg_doc(client, path + ".svg")
     assert ET.tostring(alone) == ET.tostring(root)
     # No script, no external resource: everything is drawn here.
     assert not list(root.iter(SVG + "script")) and not list(root.iter(SVG + "image"))
     assert "http://" not in " ".join(h for h in hrefs(root) if h and not h.startswith("/"))
 
 
-def test_views_are_deterministic(kopru_server):
-    # Two workers draw independently: the same graph gives the same bytes.
+def test_views_are_deterministic(built_project, make_app):
+    # Workers draw independently (apps that share no cache): the same graph
+    # gives the same bytes.
+    clients = [make_app(*built_project).test_client() for _ in range(3)]
     for path in ("/timeline.svg", "/map.svg", "/id/turkiye/network.svg"):
-        bodies = {get(kopru_server.url + path).body for _ in range(4)}
+        bodies = {get(c, path).data for c in clients}
         assert len(bodies) == 1, path
 
 
-def test_timeline_years_and_the_relative_lane(kopru_server):
-    root = inline_svg(page(kopru_server, "/timeline"))
+def test_timeline_years_and_the_relative_lane(client):
+    root = inline_svg(page(client, "/timeline"))
     dated = groups(root, "kv-dated")[0]
     years = {g.get("data-year") for g in groups(dated, "kv-item")}
     assert {"1992", "1996", "2008", "2021", "2024"} <= years
@@ -101,8 +99,8 @@ def test_timeline_years_and_the_relative_lane(kopru_server):
         assert any(h.startswith("/id/") for h in hrefs(g)), all_text(g)
 
 
-def test_timeline_page_lists_the_same_facts(kopru_server):
-    text = page(kopru_server, "/timeline")
+def test_timeline_page_lists_the_same_facts(client):
+    text = page(client, "/timeline")
     for year in ("1992", "1996", "2008", "2021", "2024"):
         assert f'<tr data-year="{year}">' in text
     lane = text[text.index('class="relative-lane"'):]
@@ -110,8 +108,8 @@ def test_timeline_page_lists_the_same_facts(kopru_server):
     assert re.search(r'<li data-year="none"><a href="/id/mke-kosovo-ammunition-factory-agreement"', lane)
 
 
-def test_trade_chart_values_sorted_and_linked(kopru_server):
-    root = inline_svg(page(kopru_server, "/trade"))
+def test_trade_chart_values_sorted_and_linked(client):
+    root = inline_svg(page(client, "/trade"))
     bars = groups(root, "kv-bar")
     texts = [all_text(b) for b in bars]
     values = ["USD 919.5 million", "USD 791.5 million", "USD 712.4 million"]
@@ -125,8 +123,8 @@ def test_trade_chart_values_sorted_and_linked(kopru_server):
     assert "Albania" in texts[0]
 
 
-def test_network_of_albania(kopru_server):
-    root = inline_svg(page(kopru_server, "/id/albania/network"))
+def test_network_of_albania(client):
+    root = inline_svg(page(client, "/id/albania/network"))
     links = hrefs(root)
     assert "/id/turkiye-albania-strategic-partnership-agreement" in links
     assert "/id/turkiye-albania-strategic-partnership-agreement/network" in links
@@ -137,17 +135,17 @@ def test_network_of_albania(kopru_server):
                 if "/id/turkiye-albania-strategic-partnership-agreement" in hrefs(g))
     assert node.get("data-direction") == "in" and "party to" in all_text(node)
     # Asserted links by default; the closure's on request.
-    inferred = inline_svg(page(kopru_server, "/id/albania/network?inferred=1"))
+    inferred = inline_svg(page(client, "/id/albania/network?inferred=1"))
     assert len(groups(inferred, "kv-node")) >= len(groups(root, "kv-node"))
 
 
-def test_network_of_an_unknown_entity_is_404(kopru_server):
-    assert get(kopru_server.url + "/id/no-such-thing/network", accept="text/html").status == 404
-    assert get(kopru_server.url + "/id/Bad_Slug/network", accept="text/html").status == 404
+def test_network_of_an_unknown_entity_is_404(client):
+    assert get(client, "/id/no-such-thing/network", accept="text/html").status_code == 404
+    assert get(client, "/id/Bad_Slug/network", accept="text/html").status_code == 404
 
 
-def test_map_has_the_four_cities_and_says_it_is_schematic(kopru_server):
-    text = page(kopru_server, "/map")
+def test_map_has_the_four_cities_and_says_it_is_schematic(client):
+    text = page(client, "/map")
     assert "schematic" in text.lower()
     root = inline_svg(text)
     places = groups(root, "kv-places")[0]
@@ -163,26 +161,25 @@ def test_map_has_the_four_cities_and_says_it_is_schematic(kopru_server):
     assert "/id/sarajevo-belgrade-highway" in hrefs(groups(root, "kv-routes")[0])
 
 
-def test_entity_pages_link_the_views(kopru_server):
-    city = page(kopru_server, "/id/banja-luka.html")
+def test_entity_pages_link_the_views(client):
+    city = page(client, "/id/banja-luka.html")
     side = city[city.index('id="h-coords"'):]
     mini = inline_svg(side)
     assert "Banja Luka" in all_text(mini)
     assert 'href="/map"' in side
-    albania = page(kopru_server, "/id/albania.html")
+    albania = page(client, "/id/albania.html")
     assert 'href="/id/albania/network"' in albania
     assert 'id="h-coords"' not in albania               # no coordinates, no map
-    home = page(kopru_server, "/")
+    home = page(client, "/")
     for path in ("/timeline", "/trade", "/map"):
         assert f'href="{path}"' in home
         assert f'href="{path}"' in home[:home.index("</header>")]   # the nav
 
 
-def test_region_outline_is_shipped(kopru_server):
-    r = get(kopru_server.url + "/static/region-outline.json")
-    assert r.status == 200
-    import json
-    outline = json.loads(r.body)
+def test_region_outline_is_shipped(client):
+    r = get(client, "/static/region-outline.json")
+    assert r.status_code == 200
+    outline = json.loads(r.data)
     assert outline["frame"] == {"west": 13.0, "east": 24.0, "south": 39.0, "north": 47.0,
                                 "step": 1.0}
     assert "approximate" in outline["note"]
@@ -240,19 +237,16 @@ MARKUP = ["<script>alert", "<img src=x", "<b>Bold</b>", "<u>runway</u>", "<i>tes
 
 
 @pytest.fixture(scope="module")
-def xss_server():
-    root = Path(tempfile.mkdtemp(prefix="kopru-views-"))
-    shutil.copytree(REPO_ROOT / "ontology", root / "project" / "ontology")
-    (root / "project" / "graph").mkdir()
-    shutil.copy(REPO_ROOT / "graph" / "sources.ttl", root / "project" / "graph")
-    (root / "project" / "graph" / "zz-test-views.ttl").write_text(XSS_TTL, encoding="utf-8")
-    server = start_kopru_server(project=root / "project", timeout=180,
-                                env=kopru_env(KOPRU_STATE_DIR=str(root / "state")))
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+def xss_app(tmp_path_factory, make_app):
+    root = tmp_path_factory.mktemp("views-site")
+    project = make_shipped_ontology_project(root / "project", "zz-test-views.ttl", XSS_TTL)
+    build_project(project, root / "state")
+    return make_app(project, root / "state")
+
+
+@pytest.fixture
+def xss_client(xss_app):
+    return xss_app.test_client()
 
 
 def assert_escaped(body: str) -> None:
@@ -268,44 +262,44 @@ def no_markup_elements(root: ET.Element) -> None:
 @pytest.mark.parametrize("path", ["/timeline", "/trade", "/map", "/id/xss-dated/network",
                                   "/id/xss-land/network", "/id/albania/network",
                                   "/id/xss-city.html"])
-def test_labels_with_markup_are_text(xss_server, path):
-    text = page(xss_server, path)
+def test_labels_with_markup_are_text(xss_client, path):
+    text = page(xss_client, path)
     assert_escaped(text)
     root = inline_svg(text)
     no_markup_elements(root)
     if not path.endswith(".html"):
-        alone = get(xss_server.url + path + ".svg")
-        assert alone.status == 200
+        alone = get(xss_client, path + ".svg")
+        assert alone.status_code == 200
         assert_escaped(alone.text)
-        no_markup_elements(ET.fromstring(alone.body))
+        no_markup_elements(ET.fromstring(alone.data))
 
 
-def test_markup_labels_round_trip_as_text(xss_server):
-    timeline = inline_svg(page(xss_server, "/timeline"))
+def test_markup_labels_round_trip_as_text(xss_client):
+    timeline = inline_svg(page(xss_client, "/timeline"))
     assert "<script>alert('dated')</script> pact" in all_text(groups(timeline, "kv-dated")[0])
     lane = groups(timeline, "kv-lane-relative")[0]
     assert "<img src=x onerror=alert(1)> relative deal" in all_text(lane)
-    text = page(xss_server, "/timeline")
+    text = page(xss_client, "/timeline")
     assert "&lt;script&gt;alert(&#39;dated&#39;)&lt;/script&gt; pact" in text
 
-    trade = inline_svg(page(xss_server, "/trade"))
+    trade = inline_svg(page(xss_client, "/trade"))
     titles = " ".join(t.text or "" for t in trade.iter(SVG + "title"))
     assert "<script>alert('flow')</script> exports" in titles
     assert "USD 123.5 million" in all_text(trade)
 
-    world = inline_svg(page(xss_server, "/map"))
+    world = inline_svg(page(xss_client, "/map"))
     assert '<b>Bold</b> City & "Quotes"' in all_text(groups(world, "kv-places")[0])
     markers = " ".join(t.text or "" for t in groups(world, "kv-markers")[0].iter(SVG + "title"))
     assert "<script>alert('road')</script> road" in markers
     assert "Airport & <u>runway</u>" in markers       # in Albania: drawn at its centre
 
-    net = inline_svg(page(xss_server, "/id/xss-dated/network"))
+    net = inline_svg(page(xss_client, "/id/xss-dated/network"))
     assert "<script>alert('land')</script> & Land" in " ".join(
         t.text or "" for t in net.iter(SVG + "title"))
 
 
-def test_attribute_values_are_escaped(xss_server):
+def test_attribute_values_are_escaped(xss_client):
     # Quotes in a label end up in <title> text and in no attribute unescaped.
-    text = page(xss_server, "/map")
+    text = page(xss_client, "/map")
     assert 'City & "Quotes"' not in text
     assert "City &amp; &#34;Quotes&#34;" in text or "City &amp; &quot;Quotes&quot;" in text

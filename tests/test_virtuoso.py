@@ -25,9 +25,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from competency_expected import EXPECTED, check
-from conftest import REPO_ROOT, kopru_env, push_build, run_kopru, start_kopru_server, wait_for
-from test_sparql_protocol import http
+from helpers import REPO_ROOT, http, kopru_env, push_build, run_kopru, start_kopru_server, wait_for
 from virtuoso import VirtuosoServer, direct_query, direct_update
+
+pytestmark = pytest.mark.remote        # a real Virtuoso (and Oxigraph) server
 
 QUERIES = {p.stem: p.read_text(encoding="utf-8") for p in sorted((REPO_ROOT / "queries").glob("*.rq"))}
 KOPRU_GRAPHS = {f"https://w3id.org/kopru/graph/{k}" for k in ("asserted", "entailed", "ontology",
@@ -153,6 +154,7 @@ def test_push_again_is_skipped(virtuoso, built_project):
     assert "remote store up to date" in r.stdout, r.stdout + r.stderr
 
 
+@pytest.mark.server
 def test_blank_nodes_and_exact_numbers_survive_the_push(virtuoso, served):
     """The shapes graph's blank-node structure arrives linked (GSP, not
     INSERT DATA, which Virtuoso refuses with blank nodes), and the money
@@ -183,6 +185,7 @@ VIRTUOSO_WRONG = {
 @pytest.mark.parametrize("slug", [
     pytest.param(s, marks=pytest.mark.xfail(reason=VIRTUOSO_WRONG[s], strict=True))
     if s in VIRTUOSO_WRONG else s for s in sorted(QUERIES)])
+@pytest.mark.server
 def test_competency_question_on_virtuoso(served, kopru_server, slug):
     got = sparql_json(served.url, QUERIES[slug])
     problem = check(EXPECTED[slug], deduplicated(got))
@@ -193,6 +196,7 @@ def test_competency_question_on_virtuoso(served, kopru_server, slug):
 @pytest.mark.parametrize("fmt,parse", [
     ("json", None), ("xml", ox.QueryResultsFormat.XML), ("csv", None),
     ("tsv", ox.QueryResultsFormat.TSV)])
+@pytest.mark.server
 def test_select_formats(served, kopru_server, fmt, parse):
     q = QUERIES["exports-to-western-balkans-ranked"]
     answers = []
@@ -212,6 +216,7 @@ def test_select_formats(served, kopru_server, fmt, parse):
 @pytest.mark.parametrize("fmt,rdf", [("ttl", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES),
                                      ("jsonld", ox.RdfFormat.JSON_LD),
                                      ("rdfxml", ox.RdfFormat.RDF_XML)])
+@pytest.mark.server
 def test_construct_formats(served, kopru_server, fmt, rdf):
     q = ("PREFIX kop: <https://w3id.org/kopru/ontology#> CONSTRUCT { ?a kop:party ?p } "
          "WHERE { ?a kop:party ?p }")
@@ -223,6 +228,7 @@ def test_construct_formats(served, kopru_server, fmt, rdf):
     assert graphs[0] == graphs[1] and len(graphs[0]) > 10
 
 
+@pytest.mark.server
 def test_ask_is_a_boolean(served):
     """Virtuoso answers ASK as a one-row SELECT (`__ASK_RETVAL`); Köprü
     gives the client a SPARQL boolean, true and false."""
@@ -234,6 +240,7 @@ def test_ask_is_a_boolean(served):
         assert f"<boolean>{str(want).lower()}</boolean>" in r.text
 
 
+@pytest.mark.server
 def test_blank_nodes_come_back_as_blank_nodes(served):
     """Virtuoso names blank nodes `nodeID://…` in its results."""
     q = ("PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT ?ps WHERE { GRAPH "
@@ -246,6 +253,7 @@ def test_blank_nodes_come_back_as_blank_nodes(served):
     assert len(rows) == 5 and all(b["ps"]["type"] == "bnode" for b in rows)
 
 
+@pytest.mark.server
 def test_result_limit_cuts_virtuosos_answer(virtuoso, built_project):
     """Virtuoso's own cap (ResultSetMaxRows) is above Köprü's limit, so
     Köprü's truncation is what the client sees, and says so."""
@@ -273,6 +281,7 @@ def links(html: str, base: str) -> set[str]:
             for h in re.findall(r'href="([^"#]+)', html)}
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("path", PAGES)
 def test_page_is_the_embedded_stores_page(served, kopru_server, path):
     """Each page renders from Virtuoso and links to exactly what the
@@ -284,6 +293,7 @@ def test_page_is_the_embedded_stores_page(served, kopru_server, path):
         assert links(got.text, served.url) == links(want.text, kopru_server.url), path
 
 
+@pytest.mark.server
 def test_entity_data_and_dumps(served, kopru_server):
     for path in ("/id/albania.ttl", "/id/albania.nt", "/dumps/kopru-asserted.nt"):
         graphs = []
@@ -310,6 +320,7 @@ def norm_triple(t) -> tuple:
     return (n(t.subject), n(t.predicate), n(t.object))
 
 
+@pytest.mark.server
 def test_page_a_store_refuses_is_a_502_naming_it(served):
     """A valid query Virtuoso's compiler cannot take: the client learns
     that the store refused it (502, Virtuoso's words), not that the query
@@ -320,12 +331,14 @@ def test_page_a_store_refuses_is_a_502_naming_it(served):
     assert "SPARQL query:" not in r.text        # its echo of the rewritten query is cut
 
 
+@pytest.mark.server
 def test_syntax_error_is_400_with_line_and_column(served):
     r = http("GET", served.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p "})
     assert r.status == 400, r.text
     assert "line 1, column" in r.text and "^" in r.text
 
 
+@pytest.mark.server
 def test_healthz(served, built_project):
     r = http("GET", served.url + "/healthz")
     assert r.status == 200, r.text
@@ -337,6 +350,7 @@ def test_healthz(served, built_project):
 # --- Köprü shows only Köprü's graphs ----------------------------------------------------
 
 
+@pytest.mark.server
 def test_other_graphs_stay_invisible(virtuoso, served):
     """Virtuoso's own system graphs and another tenant's graph are not
     readable through Köprü, whatever the query names."""
@@ -372,6 +386,7 @@ def test_other_graphs_stay_invisible(virtuoso, served):
 # --- the store goes away, runs slow, comes back ------------------------------------------
 
 
+@pytest.mark.server
 def test_timeout_is_koprus_503_and_virtuoso_is_left_to_itself(served, virtuoso):
     """Virtuoso does not stop a query with a dataset at its
     MaxQueryExecutionTime: Köprü stops waiting at its own limit (3 s here)
@@ -395,6 +410,7 @@ def test_timeout_is_koprus_503_and_virtuoso_is_left_to_itself(served, virtuoso):
                  "Köprü to see Virtuoso again")
 
 
+@pytest.mark.server
 def test_store_down_then_back(served, virtuoso):
     base = served.url
     assert http("GET", base + "/healthz").status == 200
@@ -434,6 +450,7 @@ def locked_virtuoso(tmp_path_factory):
         yield server
 
 
+@pytest.mark.server
 def test_push_with_a_user_through_digest_auth(locked_virtuoso, built_project):
     state = built_project[1]
     auth_url = locked_virtuoso.base + "/sparql-auth"

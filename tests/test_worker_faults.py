@@ -13,7 +13,9 @@ import threading
 
 import pytest
 from attack_helpers import get, server_workers
-from conftest import kopru_env, start_kopru_server, wait_for
+from helpers import kopru_env, start_kopru_server, wait_for
+
+pytestmark = pytest.mark.server        # gunicorn's workers are the point
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 KNOWN = "ASK { <https://w3id.org/kopru/id/albania> ?p ?o }"

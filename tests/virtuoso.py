@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import OxigraphServer, free_port
+from helpers import OxigraphServer, free_port
 
 VIRTUOSO = "virtuoso-t"
 ISQL = "isql-vt"

@@ -268,7 +268,11 @@ def _serve(jobs: queue.SimpleQueue) -> None:
             if job.args is not None:
                 job.answer = engine.answer(*job.args)
         except Exception as e:             # noqa: BLE001 — handed to the waiting request
-            job.error = e
+            # Hand over the error without its context and traceback: they
+            # hold this thread's pyoxigraph objects (the failed query's
+            # solutions), which may not be freed in another thread.
+            e.__context__ = e.__cause__ = None
+            job.error = e.with_traceback(None)
         job.done.release()
 
 
