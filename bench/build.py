@@ -100,7 +100,7 @@ def closure_only(project: Path, reps: int, baseline: bool) -> dict[str, list[flo
 def warm_starts(project: Path, reps: int) -> dict[str, list[float]]:
     from server.pipeline.build import build
     from server.pipeline.project import Project
-    from server.stores.embedded import open_current
+    from server.stores.state import open_current
 
     out: dict[str, list[float]] = {"process": [], "build": [], "open+query": []}
     with tempfile.TemporaryDirectory(prefix="kopru-bench-") as state:

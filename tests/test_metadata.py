@@ -118,6 +118,15 @@ def test_the_commands_say_the_same_figures(built_project, counts):
             f"{counts['shapes']:,} in the shapes graph") in validate.stdout
 
 
+def test_the_readme_says_the_same_figures(counts):
+    """The README's "What is in the graph" table is the build's, not a
+    figure from some earlier build."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert (f"| {counts['dataset']:,} = {counts['asserted']:,} + {counts['ontology']:,} + "
+            f"{counts['entailed']:,} |") in readme
+    assert f"(SHACL, kept out of the default graph) | {counts['shapes']:,} |" in readme
+
+
 # --- VoID / DCAT ------------------------------------------------------------------------
 
 def test_void_says_when_who_and_under_what_licence(void, manifest):
