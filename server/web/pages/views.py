@@ -102,6 +102,17 @@ def _page(name: str, template: str, build, as_svg: bool, ext: str = "") -> Respo
     return resp
 
 
+def _add_view_routes(name: str, build) -> None:
+    """/<name> (HTML), /<name>.svg and /<name>.csv|.json, as the endpoints
+    pages.<name>_page, pages.<name>_svg and pages.<name>_data."""
+    bp.add_url_rule(f"/{name}", f"{name}_page",
+                    lambda: _page(name, f"{name}.html", build, False))
+    bp.add_url_rule(f"/{name}.svg", f"{name}_svg",
+                    lambda: _page(name, f"{name}.html", build, True))
+    bp.add_url_rule(f"/{name}.<any(csv, json):ext>", f"{name}_data",
+                    lambda ext: _page(name, f"{name}.html", build, False, ext))
+
+
 # --- timeline -------------------------------------------------------------------------
 
 def timeline_model(langs: list[str]) -> dict:
@@ -146,19 +157,7 @@ def timeline_model(langs: list[str]) -> dict:
             "svg": svg.timeline(dated, lane_list, first, last)}
 
 
-@bp.route("/timeline")
-def timeline_page():
-    return _page("timeline", "timeline.html", timeline_model, False)
-
-
-@bp.route("/timeline.svg")
-def timeline_svg():
-    return _page("timeline", "timeline.html", timeline_model, True)
-
-
-@bp.route("/timeline.<any(csv, json):ext>")
-def timeline_data(ext: str):
-    return _page("timeline", "timeline.html", timeline_model, False, ext)
+_add_view_routes("timeline", timeline_model)
 
 
 # --- trade ----------------------------------------------------------------------------
@@ -210,19 +209,7 @@ def trade_model(langs: list[str]) -> dict:
     return {"groups": groups, "without": without, "svg": drawing}
 
 
-@bp.route("/trade")
-def trade_page():
-    return _page("trade", "trade.html", trade_model, False)
-
-
-@bp.route("/trade.svg")
-def trade_svg():
-    return _page("trade", "trade.html", trade_model, True)
-
-
-@bp.route("/trade.<any(csv, json):ext>")
-def trade_data(ext: str):
-    return _page("trade", "trade.html", trade_model, False, ext)
+_add_view_routes("trade", trade_model)
 
 
 # --- network --------------------------------------------------------------------------
@@ -418,19 +405,7 @@ def map_model(langs: list[str]) -> dict:
             "unplaced": unplaced, "outline": frame_data, "svg": drawing}
 
 
-@bp.route("/map")
-def map_page():
-    return _page("map", "map.html", map_model, False)
-
-
-@bp.route("/map.svg")
-def map_svg():
-    return _page("map", "map.html", map_model, True)
-
-
-@bp.route("/map.<any(csv, json):ext>")
-def map_data(ext: str):
-    return _page("map", "map.html", map_model, False, ext)
+_add_view_routes("map", map_model)
 
 
 WESTERN_BALKANS = {"albania", "bosnia-and-herzegovina", "kosovo", "montenegro", "north-macedonia",
