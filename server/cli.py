@@ -309,10 +309,9 @@ def _ensure_built(project, *, quiet: bool = False):
 
 
 def cmd_validate(args) -> int:
+    from server.pipeline.limits import memory_limit
     from server.pipeline.parse import parse_project
     from server.pipeline.validate import validate
-
-    from server.pipeline.limits import memory_limit
 
     project = _project(args)
     with memory_limit(sum(p.stat().st_size for p in project.build_inputs()),

@@ -10,22 +10,28 @@ from __future__ import annotations
 import io
 import itertools
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 
 from server import formats, lexer
-from server.errors import (QueryError, QueryRefused, QueryTimeout, StoreUnavailable,
-                           sparql_syntax_message)
+from server.errors import QueryError, QueryRefused, QueryTimeout, StoreUnavailable, sparql_syntax_message
 from server.formats import Format
 from server.namespaces import ALL_GRAPHS, PREFIXES
 from server.query import results as R
 from server.query.analysis import analyze
 from server.query.executor import Answer
 from server.stores.http import Endpoints, HttpTimeout, Reply, Unreachable
-from server.stores.remote import (EMPTY_GRAPH, RemoteStore, RemoteTriples, accept_for,
-                                  ask_answer, parse_reply, parse_results,
-                                  strip_dataset_clauses)
+from server.stores.remote import (
+    EMPTY_GRAPH,
+    RemoteStore,
+    RemoteTriples,
+    accept_for,
+    ask_answer,
+    parse_reply,
+    parse_results,
+    strip_dataset_clauses,
+)
 
 TSV, SRJ, SRX = (f.media_type for f in (formats.TSV, formats.JSON, formats.XML))
 NT = formats.N_TRIPLES.media_type
@@ -112,7 +118,7 @@ class RemoteExecutor:
         self.result_limit = int(result_limit)
 
     @classmethod
-    def from_config(cls, config) -> "RemoteExecutor":
+    def from_config(cls, config) -> RemoteExecutor:
         endpoints = Endpoints.from_url(config.store_url, user=config.store_user,
                                        password=config.store_password)
         return cls(RemoteStore(endpoints, timeout=config.query_timeout),

@@ -17,8 +17,9 @@ import contextlib
 import enum
 import gc
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -27,9 +28,14 @@ from server.reasoning import lists
 from server.reasoning.inconsistency import Inconsistency, TermNames, from_owlrl, unique
 from server.reasoning.noise import OxigraphFlags, drop_reason, no_drops
 from server.reasoning.result import InferResult
-from server.reasoning.vocabulary import (ANNOTATION_PROPERTIES, ERROR_MESSAGE, ERROR_TEXT,
-                                         INSTANCE_PREDICATES, INSTANCE_TYPES,
-                                         LIST_PREDICATES)
+from server.reasoning.vocabulary import (
+    ANNOTATION_PROPERTIES,
+    ERROR_MESSAGE,
+    ERROR_TEXT,
+    INSTANCE_PREDICATES,
+    INSTANCE_TYPES,
+    LIST_PREDICATES,
+)
 
 _UNSUPPORTED_PREDICATES = {
     OWL + "maxCardinality": "owl:maxCardinality (cls-maxc)",
@@ -227,8 +233,9 @@ def _check_list_loops(terms: _Terms, schema: Iterable[tuple[int, int, int]]) -> 
     name = TermNames()
     for s, p, o in schema:
         if p in heads:
+            # read() calls the lambda before it returns, so s and p are this round's
             lists.read(o, {}, rest,
-                       lambda: f"{name(terms.terms[s])} {name(terms.terms[p])}")
+                       lambda: f"{name(terms.terms[s])} {name(terms.terms[p])}")  # noqa: B023
 
 
 # --- the rules, read off the closed schema ------------------------------------------
@@ -836,7 +843,7 @@ class Closure:
         # in input order: owlrl reads the first-asserted rdf:first of a list node
         schema_ids = dict.fromkeys(t for t in triples if _is_schema(terms, t, self.pred_cache))
         self.tbox_seconds = 0.0
-        for round_ in range(1, self.max_rounds + 1):
+        for round_ in range(1, self.max_rounds + 1):  # noqa: B007 - read after the loop
             _refuse_unsupported(terms, schema_ids)
             _check_list_loops(terms, schema_ids)
             schema = [(term_of[s], term_of[p], term_of[o]) for s, p, o in schema_ids]
@@ -925,13 +932,13 @@ class Closure:
         term_of = self.terms.terms
         return ox.Triple(term_of[t[0]], term_of[t[1]], term_of[t[2]])
 
-    def add(self, data: Iterable) -> "Delta":
+    def add(self, data: Iterable) -> Delta:
         """Assert more data triples; return what that changed in the
         entailed graph (and whether it took a full recomputation)."""
         with _no_gc():
             return self._add(data)
 
-    def _add(self, data: Iterable) -> "Delta":
+    def _add(self, data: Iterable) -> Delta:
         t0 = time.perf_counter()
         new = list(dict.fromkeys(self.terms.encode(data)))
         index = self.index

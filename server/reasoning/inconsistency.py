@@ -7,8 +7,8 @@ the wording a person reads (`describe`: rule id, prefixed names).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import pyoxigraph as ox
 

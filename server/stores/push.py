@@ -17,8 +17,9 @@ import threading
 import time
 import urllib.parse
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -27,9 +28,19 @@ from server.errors import PushError, StoreUnavailable
 from server.namespaces import ALL_GRAPHS, XSD
 from server.stores.embedded import EmbeddedStore
 from server.stores.http import Endpoints, HttpTimeout, Unreachable, message_of
-from server.stores.remote import (CURRENT, EMPTY_GRAPH, GRAPH_KEYS, META, META_GRAPH, NT,
-                                  PUSHES_GRAPH, RESULTS_ACCEPT, RemoteStore, parse_reply,
-                                  versioned_names)
+from server.stores.remote import (
+    CURRENT,
+    EMPTY_GRAPH,
+    GRAPH_KEYS,
+    META,
+    META_GRAPH,
+    NT,
+    PUSHES_GRAPH,
+    RESULTS_ACCEPT,
+    RemoteStore,
+    parse_reply,
+    versioned_names,
+)
 from server.stores.state import read_manifest
 
 Progress = Callable[[str, float, str], None]
@@ -114,7 +125,7 @@ def replace_graphs(store: RemoteStore, graphs: Mapping[str, Any],
         return _replace(pusher, lease, graphs, meta, grace=grace, progress=say)
 
 
-def _replace(pusher: "_Pusher", lease: "PushLease", graphs: Mapping[str, Any],
+def _replace(pusher: _Pusher, lease: PushLease, graphs: Mapping[str, Any],
              meta: Mapping[str, str] | None, *, grace: float | None,
              progress: Progress) -> PushResult:
     """Load, check, switch, check again, clean up: the push proper, under
@@ -151,7 +162,7 @@ def _replace(pusher: "_Pusher", lease: "PushLease", graphs: Mapping[str, Any],
         result.timings["check"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         facts = [("version", _lit(token)), ("pushedAt", _lit(now, XSD + "dateTime")),
                  ("triples", _lit(str(total), XSD + "integer"))]
         facts += [(GRAPH_KEYS[g] + "Triples", _lit(str(expected[names[g]]), XSD + "integer"))
@@ -238,7 +249,7 @@ class PushLease:
     for a random moment), so it holds in any store whose reads see the
     writes finished before them. Expiry times are the pushers' clocks."""
 
-    def __init__(self, pusher: "_Pusher", *, seconds: float = LEASE_SECONDS,
+    def __init__(self, pusher: _Pusher, *, seconds: float = LEASE_SECONDS,
                  wait: float = 600.0, progress: Progress | None = None) -> None:
         self.pusher = pusher
         self.seconds = float(seconds)
@@ -250,7 +261,7 @@ class PushLease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "PushLease":
+    def __enter__(self) -> PushLease:
         self.acquire()
         return self
 
@@ -356,7 +367,7 @@ class PushLease:
 
 
 def _clock(epoch: float) -> str:
-    return _dt.datetime.fromtimestamp(epoch, _dt.timezone.utc).strftime("%H:%M:%S UTC")
+    return _dt.datetime.fromtimestamp(epoch, _dt.UTC).strftime("%H:%M:%S UTC")
 
 
 # --- the work ------------------------------------------------------------------------
