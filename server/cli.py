@@ -346,8 +346,8 @@ def cmd_build(args) -> int:
     else:
         print(f"built in {result.timings['total']:.2f} s: {dataset_figures(result.counts)} "
               f"→ {result.store_dir}")
-        if result.validation is not None and result.validation.warnings:  # type: ignore[attr-defined]
-            print(result.validation.text_report(), file=sys.stderr)  # type: ignore[attr-defined]
+        if result.validation is not None and result.validation.warnings:
+            print(result.validation.text_report(), file=sys.stderr)
     if endpoints is not None:
         return _push(result.store_dir, endpoints, args.force)
     return EXIT_OK
