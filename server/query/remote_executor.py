@@ -198,7 +198,7 @@ class RemoteExecutor:
 
         def graph(triples, truncated):
             with_prefixes = graph_fmt in (formats.TURTLE, formats.RDF_XML)
-            body = ox.serialize(triples, format=graph_fmt.ox,
+            body = ox.serialize(triples, format=graph_fmt.rdf,
                                 prefixes=PREFIXES if with_prefixes else None)
             return answer("graph", graph_fmt, body, truncated, len(triples))
 
@@ -216,7 +216,7 @@ class RemoteExecutor:
             if isinstance(res, RemoteTriples):
                 return graph(res[:limit], len(res) > limit)
             if isinstance(res, ox.QueryBoolean):
-                return answer("boolean", result_fmt, res.serialize(format=result_fmt.ox),
+                return answer("boolean", result_fmt, res.serialize(format=result_fmt.results),
                               False, None)
             solutions = list(res)
             return self._rows(answer, result_fmt, [v.value for v in res.variables],
@@ -230,7 +230,7 @@ class RemoteExecutor:
             res = parse_results(seen)
             if form == "ASK":
                 res = ask_answer(res)
-                return answer("boolean", result_fmt, res.serialize(format=result_fmt.ox),
+                return answer("boolean", result_fmt, res.serialize(format=result_fmt.results),
                               False, None)
             solutions = list(itertools.islice(res, limit + 1))
             truncated = len(solutions) > limit
@@ -239,7 +239,7 @@ class RemoteExecutor:
                     pass
                 # the whole answer is in hand: pyoxigraph's own serializer
                 whole = ox.parse_query_results(seen.data(), seen.format)
-                return answer("results", result_fmt, whole.serialize(format=result_fmt.ox),
+                return answer("results", result_fmt, whole.serialize(format=result_fmt.results),
                               False, len(solutions))
             return self._rows(answer, result_fmt, [v.value for v in res.variables],
                               solutions[:limit], True, limit)

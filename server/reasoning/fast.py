@@ -17,7 +17,7 @@ import contextlib
 import enum
 import gc
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -98,7 +98,7 @@ class _Terms:
         ids, terms, new = self.ids, self.terms, self._new
         get = ids.get
         Literal = ox.Literal
-        out = []
+        out: list[tuple[int, int, int]] = []
         append = out.append
         for t in triples:
             s, p, o = t.subject, t.predicate, t.object
@@ -342,12 +342,14 @@ def plan_rules(terms: _Terms, tbox: list[tuple[int, int, int]]) -> RulePlan:
             sup_classes.setdefault(d, set()).add(c)
 
     prop: dict[int, dict[str, list]] = {}
+    characteristics: dict[int, set[str]] = {}    # sym, trans, fp, ifp
 
     def put(p: int, field: str, value) -> None:
         prop.setdefault(p, {}).setdefault(field, []).append(value)
 
     def flag(p: int, field: str) -> None:
-        prop.setdefault(p, {})[field] = True
+        prop.setdefault(p, {})       # a property with only a characteristic has rules too
+        characteristics.setdefault(p, set()).add(field)
 
     for p, q in pairs(v.SUBPROP):
         if p != q:
@@ -418,11 +420,14 @@ def plan_rules(terms: _Terms, tbox: list[tuple[int, int, int]]) -> RulePlan:
     def frozen(e: dict, field: str) -> tuple:
         return tuple(dict.fromkeys(e.get(field, ())))
 
+    def has(p: int, characteristic: str) -> bool:
+        return characteristic in characteristics.get(p, ())
+
     by_predicate = {
         p: PropertyRules(sup=frozen(e, "sup"), dom=frozen(e, "dom"), rng=frozen(e, "rng"),
-                         inv=frozen(e, "inv"), sym=e.get("sym", False),
-                         trans=e.get("trans", False), chains=tuple(e.get("chains", ())),
-                         fp=e.get("fp", False), ifp=e.get("ifp", False),
+                         inv=frozen(e, "inv"), sym=has(p, "sym"),
+                         trans=has(p, "trans"), chains=tuple(e.get("chains", ())),
+                         fp=has(p, "fp"), ifp=has(p, "ifp"),
                          svf=tuple(e.get("svf", ())), avf=tuple(e.get("avf", ())),
                          hv=_group(e.get("hv", ())))
         for p, e in prop.items()}
@@ -562,7 +567,7 @@ def _run(index: _Index, rules: RulePlan, start: int) -> int:
                     emit((s, TYPE, c))
         pl = plan.get(p)
         if pl is not None:
-            sup, dom, rng, inv, sym, trans, chains, fp, ifp, svf, avf, hv = pl
+            sup, dom, rng, inv, sym, trans, chains, fp, ifp, svf, avf, hv_by_value = pl
             for q in sup:
                 emit((s, q, o))
             for c in dom:
@@ -579,7 +584,7 @@ def _run(index: _Index, rules: RulePlan, start: int) -> int:
                 for w in pos[p].get(s, empty):
                     emit((w, p, o))
             for chain, k, q in chains:
-                left = (s,)
+                left: Collection[int] = (s,)
                 for j in range(k - 1, -1, -1):
                     r = pos[chain[j]]
                     nxt: set = set()
@@ -590,7 +595,7 @@ def _run(index: _Index, rules: RulePlan, start: int) -> int:
                         break
                 if not left:
                     continue
-                right = (o,)
+                right: Collection[int] = (o,)
                 for j in range(k + 1, len(chain)):
                     d = spo.get(chain[j], {})
                     nxt = set()
@@ -618,8 +623,8 @@ def _run(index: _Index, rules: RulePlan, start: int) -> int:
                 for r, y in avf:          # cls-avf
                     if r in types:
                         emit((o, TYPE, y))
-            if hv:
-                for r in hv.get(o, empty):  # cls-hv2
+            if hv_by_value:
+                for r in hv_by_value.get(o, empty):  # cls-hv2
                     emit((s, TYPE, r))
         if p == SAMEAS and s != o:
             if not index.eq:
@@ -817,6 +822,9 @@ class Closure:
     again) — deletion-aware maintenance (DRed) is not implemented.
     """
 
+    # the input triples, for add(); built on first use unless incremental
+    input_set: set[tuple[int, int, int]] | None
+
     def __init__(self, ontology: Iterable, data: Iterable, *, max_rounds: int = 10,
                  incremental: bool = True) -> None:
         """incremental=False (what `materialise` uses) skips the set of input
@@ -877,7 +885,7 @@ class Closure:
         # and the triples entailed first and asserted later (by add())
         self.added_input: set[int] = set()
         self.asserted_later: list = []
-        self.input_set: set | None = None
+        self.input_set = None
 
     def inconsistencies(self) -> list[Inconsistency]:
         """What the consistency rules found, each contradiction once."""
@@ -888,7 +896,7 @@ class Closure:
         """Filtered closure − input from queue position `start` on."""
         term_of = self.terms.terms
         flags = OxigraphFlags(term_of)
-        out = []
+        out: list[ox.Triple] = []
         append = out.append
         Triple = ox.Triple
         queue = self.index.queue

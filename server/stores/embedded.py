@@ -60,8 +60,10 @@ class OxigraphStore:
 
     def triple_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(ALL_GRAPHS, 0)
-        for row in self.ox.query(
-                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
+        rows = self.ox.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        assert isinstance(rows, ox.QuerySolutions)   # a SELECT
+        for row in rows:
             counts[row["g"].value] = int(row["n"].value)
         return counts
 

@@ -267,19 +267,22 @@ class HttpClient:
             except Unreachable as e:
                 raise self._fail(str(e)) from None
             except TimeoutError:
-                conn.close()
+                if conn is not None:
+                    conn.close()
                 if time.monotonic() >= deadline - 0.01:
                     raise HttpTimeout() from None
                 raise Unreachable("the connection timed out") from None
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
                     ConnectionAbortedError) as e:
-                conn.close()
+                if conn is not None:
+                    conn.close()
                 if not fresh and not retried_stale:
                     retried_stale = True
                     continue             # a keep-alive connection the store had closed
                 raise self._fail(_describe(e)) from None
             except (OSError, http.client.HTTPException) as e:
-                conn.close()
+                if conn is not None:    # None: the URL's host was refused (InvalidURL)
+                    conn.close()
                 raise self._fail(_describe(e)) from None
             if keep and reuse:
                 pool[key] = conn
@@ -386,7 +389,7 @@ def _read_body(resp, conn, deadline: float, cap: int | None) -> tuple[Reply, boo
     chunks: list[bytes] = []
     lines = 0
     truncated = False
-    capped = cap is not None and 200 <= resp.status < 300
+    max_lines = cap if 200 <= resp.status < 300 else None   # an error is read whole
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -396,16 +399,16 @@ def _read_body(resp, conn, deadline: float, cap: int | None) -> tuple[Reply, boo
         data = resp.read1(1 << 16)
         if not data:
             break
-        if capped:
+        if max_lines is not None:
             n = data.count(b"\n")
-            if lines + n >= cap:
+            if lines + n >= max_lines:
                 # keep up to and including the cap-th newline; anything after it
                 # (now or later) means the answer has more
                 cut = -1
-                for _ in range(cap - lines):
+                for _ in range(max_lines - lines):
                     cut = data.index(b"\n", cut + 1)
                 chunks.append(data[:cut + 1])
-                lines = cap
+                lines = max_lines
                 rest = data[cut + 1:]
                 truncated = bool(rest) or _more(resp, conn, deadline)
                 if not truncated:

@@ -98,7 +98,9 @@ def push_store_dir(store_dir, endpoints: Endpoints, *, force: bool = False,
         db = local.ox
 
         def dump(g: str) -> bytes:         # native N-Triples, one triple per line
-            return db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
+            data = db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
+            assert data is not None            # None only when given an output file
+            return data
 
         sources = {g: (lambda g=g: dump(g)) for g in ALL_GRAPHS}
         meta = {"hash": manifest.get("hash", ""), "builtAt": manifest.get("built_at", "")}
@@ -231,8 +233,14 @@ def _ntriples(source) -> bytes:
         source = source()
     if isinstance(source, (bytes, bytearray)):
         return bytes(source)
-    triples = [getattr(t, "triple", t) for t in source]
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return _serialize([getattr(t, "triple", t) for t in source])
+
+
+def _serialize(triples: list) -> bytes:
+    """N-Triples of pyoxigraph triples."""
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None            # None only when given an output file
+    return data
 
 
 # --- one push at a time: a lease in the store ------------------------------------------
@@ -581,7 +589,7 @@ class _Pusher:
         single, spanning = _group(quads)
         for g, groups in single.items():
             for chunk in _pack(groups, GSP_CHUNK if use_gsp else UPDATE_CHUNK):
-                body = ox.serialize([q.triple for q in chunk], format=ox.RdfFormat.N_TRIPLES)
+                body = _serialize([q.triple for q in chunk])
                 if use_gsp:
                     self._gsp_post(g, body, False, first=False)
                 else:
@@ -590,8 +598,7 @@ class _Pusher:
             by_graph = defaultdict(list)
             for q in chunk:
                 by_graph[q.graph_name.value].append(q.triple)
-            self._insert_data([(g, ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES))
-                               for g, ts in by_graph.items()])
+            self._insert_data([(g, _serialize(ts)) for g, ts in by_graph.items()])
 
     def _insert_data(self, parts: Iterable[tuple[str, bytes]]) -> None:
         blocks = [b"GRAPH <" + g.encode() + b"> {\n" + nt.rstrip(b"\n") + b"\n}\n"
@@ -652,7 +659,8 @@ def _group(quads: list) -> tuple[dict[str, list[list]], list[list]]:
 def _pack(groups: list[list], size: int) -> list[list]:
     """Concatenate groups into chunks of about `size` items, never
     splitting a group."""
-    chunks, current = [], []
+    chunks: list[list] = []
+    current: list = []
     for g in groups:
         if current and len(current) + len(g) > size:
             chunks.append(current)

@@ -93,9 +93,9 @@ def rewrite_graphs(query: str, names: Mapping[str, str]) -> str:
                 repl = f"<{names[iri]}>"
         elif kind == "pname":
             declaring = p1[0] == "word" and p1[1].upper() == "PREFIX"
-            iri = None if declaring else lexer.expand_pname(value, prefixes)
-            if iri in names:
-                repl = f"<{names[iri]}>"
+            expanded = None if declaring else lexer.expand_pname(value, prefixes)
+            if expanded is not None and expanded in names:
+                repl = f"<{names[expanded]}>"
         elif kind == "string":
             q = 3 if value[:3] in ('"""', "'''") else 1
             if value[q:-q] in names:
@@ -167,6 +167,10 @@ def accept_for(form: str | None) -> str:
 class Rewriting(io.RawIOBase):
     """A stream of bytes with fixed byte strings replaced as it is read
     (a replacement may straddle two reads)."""
+
+    # the answer's media type and Server header (open_query copies them)
+    content_type: str = ""
+    server: str = ""
 
     def __init__(self, raw, replacements) -> None:
         super().__init__()
