@@ -414,7 +414,7 @@ def plan_rules(terms: _Terms, tbox: list[tuple[int, int, int]]) -> RulePlan:
                 cput(c, "int2", m)
     for c, head in pairs(v.UNION):
         for m in items(head):
-            cput(c if False else m, "uni", c)
+            cput(m, "uni", c)
     seeds = [(y, v.TYPE, c) for c, head in pairs(v.ONEOF) for y in items(head)]
 
     def frozen(e: dict, field: str) -> tuple:

@@ -16,8 +16,6 @@ from server import namespaces as ns
 from server.web.pages.store import handle
 
 RDF_TYPE = ns.RDF + "type"
-LABEL = ns.RDFS + "label"
-OWL_INVERSE = ns.OWL + "inverseOf"
 
 PREFIXES = ns.sparql_prefixes()
 ASSERTED, ENTAILED, ONTOLOGY, SHAPES = (f"<{g}>" for g in (ns.GRAPH_ASSERTED, ns.GRAPH_ENTAILED,
@@ -80,14 +78,6 @@ def graph_triples(graphs) -> list:
     """Every triple of the given named graphs (for dumps and the ontology)."""
     res = _q("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", default_graph=list(graphs))
     return list(res)
-
-
-def graph_quads(graphs) -> list:
-    store = handle().store.ox
-    out = []
-    for g in graphs:
-        out.extend(store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
-    return out
 
 
 # --- the entity page -------------------------------------------------------------
@@ -613,13 +603,3 @@ SELECT DISTINCT ?f ?pl WHERE {{
                   named_graphs=[ns.GRAPH_ASSERTED])
         return sorted((r["f"].value, r["pl"].value) for r in rows)
     return handle().cached("connections", make)
-
-
-def containers() -> dict[str, list[str]]:
-    """Place → the places it is (transitively) within, as the closure has it."""
-    def make():
-        out: dict[str, list[str]] = {}
-        for r in _q("SELECT DISTINCT ?x ?y WHERE { ?x kop:within ?y FILTER(isIRI(?x) && isIRI(?y)) }"):
-            out.setdefault(r["x"].value, []).append(r["y"].value)
-        return {k: sorted(v) for k, v in out.items()}
-    return handle().cached("containers", make)
