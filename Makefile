@@ -64,7 +64,7 @@ test: $(VENV)/.installed-test test-deps
 
 # ruff and mypy over server/, and the import-layer contract.
 lint: $(VENV)/.installed-lint
-	$(BIN)/ruff check server bench
+	$(BIN)/ruff check server bench tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -77,9 +77,9 @@ def cold_builds(project: Path, reps: int) -> dict[bool, dict[str, list[float]]]:
 
 
 def closure_only(project: Path, reps: int, baseline: bool) -> dict[str, list[float]]:
-    from server.reasoning.infer import infer
     from server.pipeline.parse import parse_project
     from server.pipeline.project import Project
+    from server.reasoning.infer import infer
 
     parsed = parse_project(Project(project))
     _ = (parsed.data_graph, parsed.ontology_graph)

@@ -154,8 +154,8 @@ def run_python(port: int, path: str, duration: float, connections: int,
 
 def in_process(state_dir: Path, project: str, pages: list[tuple[str, str]]) -> dict:
     """{path: (first request ms, warm p50 ms)} with Flask's test client."""
-    from server.web.app import create_app
     from server.config import Config
+    from server.web.app import create_app
 
     app = create_app(Config(project_root=Path(project), state_dir=state_dir))
     client = app.test_client()
@@ -206,11 +206,12 @@ def main(argv=None) -> int:
                        stdout=subprocess.DEVNULL)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        log = open(tmp / "serve.log", "wb")
-        proc = subprocess.Popen([py, "-m", "server", "--project", a.project, "serve",
-                                 "--host", "127.0.0.1", "--port", str(port),
-                                 "--workers", str(a.workers)],
-                                env=env, stdout=log, stderr=log, start_new_session=True)
+        # the server writes to its own copy of the file descriptor
+        with open(tmp / "serve.log", "wb") as log:
+            proc = subprocess.Popen([py, "-m", "server", "--project", a.project, "serve",
+                                     "--host", "127.0.0.1", "--port", str(port),
+                                     "--workers", str(a.workers)],
+                                    env=env, stdout=log, stderr=log, start_new_session=True)
         wait_for(base + BASELINE[1], proc, "kopru serve")
 
         pages = [BASELINE] + ENTITY_PAGES + ([] if a.no_views else VIEW_PAGES)

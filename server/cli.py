@@ -309,10 +309,9 @@ def _ensure_built(project, *, quiet: bool = False):
 
 
 def cmd_validate(args) -> int:
+    from server.pipeline.limits import memory_limit
     from server.pipeline.parse import parse_project
     from server.pipeline.validate import validate
-
-    from server.pipeline.limits import memory_limit
 
     project = _project(args)
     with memory_limit(sum(p.stat().st_size for p in project.build_inputs()),
@@ -347,8 +346,8 @@ def cmd_build(args) -> int:
     else:
         print(f"built in {result.timings['total']:.2f} s: {dataset_figures(result.counts)} "
               f"→ {result.store_dir}")
-        if result.validation is not None and result.validation.warnings:  # type: ignore[attr-defined]
-            print(result.validation.text_report(), file=sys.stderr)  # type: ignore[attr-defined]
+        if result.validation is not None and result.validation.warnings:
+            print(result.validation.text_report(), file=sys.stderr)
     if endpoints is not None:
         return _push(result.store_dir, endpoints, args.force)
     return EXIT_OK

@@ -76,7 +76,8 @@ N_QUADS = Format("nq", ox.RdfFormat.N_QUADS, DATASET)
 
 RESULT_FORMATS = (JSON, XML, CSV, TSV)
 GRAPH_FORMATS = (TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
-ALL = (*RESULT_FORMATS, *GRAPH_FORMATS, TRIG, N_QUADS)
+
+
 @lru_cache(maxsize=64)
 def content_type(media_type: str) -> str:
     """Text formats (and XML) say their charset; JSON is UTF-8 by definition."""

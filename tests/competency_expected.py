@@ -103,7 +103,7 @@ class Expect:
     rows: list[tuple]
     mode: str = "exact"               # "exact" | "ordered" | "includes"
     absent: list[tuple] = field(default_factory=list)
-    without: "Expect | None" = None   # the answer without the closure
+    without: Expect | None = None     # the answer without the closure
 
     def __post_init__(self) -> None:
         assert self.mode in ("exact", "ordered", "includes"), self.mode
@@ -157,7 +157,7 @@ def _eq(expected: Any, got: Any) -> bool:
 
 
 def _row_eq(expected: tuple, got: tuple) -> bool:
-    return all(_eq(e, g) for e, g in zip(expected, got))
+    return all(_eq(e, g) for e, g in zip(expected, got, strict=True))
 
 
 def _match(expected: list[tuple], got: list[tuple]) -> dict[int, int] | None:
@@ -193,7 +193,7 @@ def check(expect: Expect, results: dict[str, Any]) -> str | None:
     head = f"columns {expect.columns}\nexpected ({expect.mode}):\n{want}\ngot:\n{shown}"
     if expect.mode == "ordered":
         if len(got) != len(expect.rows) or not all(
-                _row_eq(e, g) for e, g in zip(expect.rows, got)):
+                _row_eq(e, g) for e, g in zip(expect.rows, got, strict=True)):
             return "rows differ\n" + head
     elif expect.mode == "exact":
         if len(got) != len(expect.rows) or _match(expect.rows, got) is None:

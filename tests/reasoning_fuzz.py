@@ -118,7 +118,7 @@ def malformed_list(draw, members):
     defect = draw(st.sampled_from(["no-first", "two-firsts", "no-nil"] * 3 + ["loop"]))
     gap = draw(st.integers(0, len(items) - 1))
     lines = []
-    for i, (nd, item) in enumerate(zip(nodes, items)):
+    for i, (nd, item) in enumerate(zip(nodes, items, strict=True)):
         rest = nodes[i + 1] if i + 1 < len(nodes) else "rdf:nil"
         if i + 1 == len(nodes) and defect in ("no-nil", "loop"):
             rest = nodes[gap] if defect == "loop" else None

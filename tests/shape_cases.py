@@ -85,9 +85,11 @@ CASES = [
          "id:broken-company", "rdfs:label", "Needs exactly one English label"),
     Case("agreement-one-party",
          f"id:broken-agreement a kop:DefenceCooperationPact ; {OK} ; kop:party id:turkiye .",
-         "id:broken-agreement", "kop:party", "An agreement needs at least two parties (kop:party); add the other signatory."),
+         "id:broken-agreement", "kop:party",
+         "An agreement needs at least two parties (kop:party); add the other signatory."),
     Case("party-not-actor",
-         f"id:broken-agreement a kop:MilitaryTrainingAgreement ; {OK} ; kop:party id:turkiye , id:sector-trade .",
+         f"id:broken-agreement a kop:MilitaryTrainingAgreement ; {OK} ; "
+         "kop:party id:turkiye , id:sector-trade .",
          "id:broken-agreement", "kop:party", "a node typed as an actor"),
     Case("fact-without-source",
          'id:broken-exercise a kop:JointExercise ; rdfs:label "Exercise"@en ; '
@@ -138,8 +140,8 @@ CASES = [
          f"id:broken-claim a kop:AttributedOpinion ; {OK} ; kop:about id:turkiye .",
          "id:broken-claim", "prov:wasAttributedTo", "A claim needs its holder (prov:wasAttributedTo)"),
     Case("sentence-id-malformed",
-         'src:S47 a kop:SourceSentence ; rdfs:label "Sentence 47"@en ; kop:sentenceId "47" ; kop:paragraph 10 ; '
-         "dcterms:isPartOf <https://w3id.org/kopru/source/article> .",
+         'src:S47 a kop:SourceSentence ; rdfs:label "Sentence 47"@en ; kop:sentenceId "47" ; '
+         "kop:paragraph 10 ; dcterms:isPartOf <https://w3id.org/kopru/source/article> .",
          "src:S47", "kop:sentenceId", 'one kop:sentenceId like "S21"'),
     Case("country-not-state",
          'id:broken-country a kop:Country ; rdfs:label "Montenegro"@en ; kop:within id:western-balkans .',

@@ -127,7 +127,8 @@ def assert_fits_phone(b: Browser, name: str) -> None:
           const r = el.getBoundingClientRect();
           if (r.right > w + 1 && r.width > 0 && getComputedStyle(el).position !== 'fixed') {
             out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-                     (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '') +
+                     (el.className && typeof el.className === 'string'
+                      ? '.' + el.className.split(' ')[0] : '') +
                      ' ' + Math.round(r.right) + 'px');
           }
           if (out.length >= 5) break;
@@ -377,9 +378,9 @@ def test_timeline_view(page):
     size = svg.size
     assert svg.is_displayed() and size["width"] > 200 and size["height"] > 50, size
     labels = [t for t in svg_texts(page) if re.fullmatch(r"(19|20)\d\d", t)]
-    years = sorted(set(int(y) for y in labels))
+    years = sorted({int(y) for y in labels})
     assert len(years) >= 3, f"year labels on the timeline: {labels}"
-    assert 1990 <= years[0] and years[-1] <= 2030 and years[-1] - years[0] >= 10, years
+    assert years[0] >= 1990 and years[-1] <= 2030 and years[-1] - years[0] >= 10, years
     page.screenshot("timeline")
     assert_no_markup_shown(page)
     assert not page_errors(page), page_errors(page)

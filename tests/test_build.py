@@ -47,7 +47,7 @@ PREFIXES = """\
 
 
 def ask(store: Store, sparql: str, **kw) -> bool:
-    return bool(store.query("PREFIX kop: <%s> PREFIX id: <%s> %s" % (KOP, ID, sparql), **kw))
+    return bool(store.query(f"PREFIX kop: <{KOP}> PREFIX id: <{ID}> {sparql}", **kw))
 
 
 # --- the project ----------------------------------------------------------------
@@ -323,7 +323,8 @@ def test_warm_start_skips_work(tiny_project):
     assert set(warm.timings) == {"hash", "total"}   # no parse, validate, closure, load
     assert is_current(p)
     # a fresh process does not import rdflib/pyshacl/owlrl on the warm path
-    code = ("import sys; from server.pipeline.project import Project; from server.pipeline.build import build;"
+    code = ("import sys; from server.pipeline.project import Project; "
+            "from server.pipeline.build import build;"
             f"r = build(Project({str(tiny_project)!r})); assert r.skipped;"
             "heavy = [m for m in ('rdflib', 'pyshacl', 'owlrl') if m in sys.modules];"
             "print(heavy)")
@@ -374,7 +375,7 @@ def test_readers_in_several_processes(tiny_project):
                                   stderr=subprocess.PIPE, text=True) for _ in range(3)]
         outs = [proc.communicate(timeout=60) for proc in procs]
         assert bool(mine.query("ASK { ?s ?p ?o }"))
-    for proc, (out, err) in zip(procs, outs):
+    for proc, (out, err) in zip(procs, outs, strict=True):
         assert proc.returncode == 0, err
         assert out.strip() == "True"
 

@@ -111,11 +111,14 @@ def test_nothing_that_is_not_allowlisted_is_contacted(federated, listener):
     target = listener.url
     cases = {
         "SERVICE": ("GET", {"query": f"SELECT * {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"}, (403,)),
-        "SERVICE SILENT": ("GET", {"query": f"SELECT * {{ SERVICE SILENT <{target}> {{ ?s ?p ?o }} }}"}, (403,)),
+        "SERVICE SILENT": ("GET", {"query": f"SELECT * {{ SERVICE SILENT <{target}> {{ ?s ?p ?o }} }}"},
+                           (403,)),
         "FROM": ("GET", {"query": f"SELECT * FROM <{target}> {{ ?s ?p ?o }}"}, (200,)),
-        "FROM NAMED": ("GET", {"query": f"SELECT * FROM NAMED <{target}> {{ GRAPH ?g {{ ?s ?p ?o }} }}"}, (200,)),
+        "FROM NAMED": ("GET", {"query": f"SELECT * FROM NAMED <{target}> {{ GRAPH ?g {{ ?s ?p ?o }} }}"},
+                       (200,)),
         "default-graph-uri": ("GET", {"query": "SELECT * { ?s ?p ?o }", "default-graph-uri": target}, (200,)),
-        "named-graph-uri": ("GET", {"query": "SELECT * { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": target}, (200,)),
+        "named-graph-uri": ("GET", {"query": "SELECT * { GRAPH ?g { ?s ?p ?o } }",
+                                    "named-graph-uri": target}, (200,)),
         "LOAD (query)": ("GET", {"query": f"LOAD <{target}>"}, (403,)),
         "LOAD (update form)": ("POST-FORM", {"update": f"LOAD <{target}>"}, (403,)),
         "LOAD (update direct)": ("POST-UPDATE", f"LOAD <{target}> INTO GRAPH <urn:g>", (403,)),

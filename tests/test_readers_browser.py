@@ -243,7 +243,8 @@ def test_broader_types_behind_a_toggle(desktop):
     up_front = [li.text for li in find_all(b, "ul.types > li.asserted-type, ul.types > li.inferred-type")]
     assert any("Country" in t for t in up_front) and not any(t.startswith("Actor") for t in up_front)
     broader = find(b, "li.more-types details")
-    actor = next(a for a in broader.find_elements("css selector", "a") if a.get_attribute("href").endswith("#Actor"))
+    actor = next(a for a in broader.find_elements("css selector", "a")
+                 if a.get_attribute("href").endswith("#Actor"))
     assert not actor.is_displayed()
     click(b, broader.find_element("css selector", "summary"))
     until(b, actor.is_displayed, "the broader types did not open")
@@ -351,11 +352,13 @@ def test_the_query_behind_a_view_runs(desktop):
 
 def test_share_link_opens_the_shared_query(desktop):
     b = desktop
-    query = "SELECT ?label WHERE { <https://w3id.org/kopru/id/kosovo> <http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+    query = ("SELECT ?label WHERE { <https://w3id.org/kopru/id/kosovo> "
+             "<http://www.w3.org/2000/01/rdf-schema#label> ?label }")
     go(b, "/sparql?" + urllib.parse.urlencode({"query": query, "run": "1"}))
     until(b, lambda: result_rows(b), "the query did not run")
     click(b, find(b, "#yasgui .yasqe_share"))
-    link = until(b, lambda: js(b, "const i = document.querySelector('.yasqe_sharePopup input'); return i && i.value"),
+    link = until(b, lambda: js(b, "const i = document.querySelector('.yasqe_sharePopup input'); "
+                                  "return i && i.value"),
                  "the share popup did not open")
     go(b, "/")
     b.driver.get(link)
@@ -372,7 +375,8 @@ def test_result_iris_open_this_sites_pages(desktop):
     b = desktop
     go(b, "/sparql?example=agreements-with-albania&run=1")
     until(b, lambda: result_rows(b), "the example did not run")
-    links = [a for a in find_all(b, "#yasgui .yasr table tbody a") if "/id/" in (a.get_attribute("href") or "")]
+    links = [a for a in find_all(b, "#yasgui .yasr table tbody a")
+             if "/id/" in (a.get_attribute("href") or "")]
     assert links and all(a.get_attribute("href").startswith(b.base + "/id/") for a in links)
     target = links[0].get_attribute("href")
     click(b, links[0])
@@ -400,12 +404,14 @@ def test_examples_are_grouped_and_searchable(desktop):
 
 
 @pytest.mark.parametrize("view,query,drawn", [
-    ("Chart", "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n) LIMIT 8",
+    ("Chart", "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } "
+              "GROUP BY ?class ORDER BY DESC(?n) LIMIT 8",
      ".kv-chart svg rect"),
     ("Map", "SELECT ?place ?wkt WHERE { ?place <http://www.opengis.net/ont/geosparql#hasGeometry>/"
             "<http://www.opengis.net/ont/geosparql#asWKT> ?wkt }", ".kv-map svg circle"),
     ("Graph", "CONSTRUCT { <https://w3id.org/kopru/id/albania> ?p ?o } WHERE { "
-              "<https://w3id.org/kopru/id/albania> ?p ?o FILTER(isIRI(?o)) } LIMIT 15", ".kv-graph svg circle"),
+              "<https://w3id.org/kopru/id/albania> ?p ?o FILTER(isIRI(?o)) } LIMIT 15",
+     ".kv-graph svg circle"),
 ])
 def test_result_views_chart_map_graph(desktop, view, query, drawn):
     b = desktop

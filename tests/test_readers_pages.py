@@ -116,7 +116,8 @@ def test_home_and_source_say_the_source_has_no_title_author_publisher_or_date(cl
 
 def test_query_this_entity_runs(client):
     text = page(client, "/id/albania.html")
-    href = html.unescape(re.search(r'<a class="button" href="(/sparql\?[^"]+)">Query this entity', text).group(1))
+    link = re.search(r'<a class="button" href="(/sparql\?[^"]+)">Query this entity', text)
+    href = html.unescape(link.group(1))
     args = urllib.parse.parse_qs(urllib.parse.urlsplit(href).query)
     assert args["run"] == ["1"]
     r = client.get("/sparql", query_string={"query": args["query"][0]},

@@ -212,8 +212,8 @@ CASES = {
         :x a :A , :B . :y a :B ; :colour :red . :h a :HasRed .
         :u :knows :x . :l a :AllA ; :likes :m . :w a :Both .
     """, [("x", "a", "Both"), ("y", "a", "Either"), ("y", "a", "HasRed"),
-          ("h", "colour", "red"), ("u", "a", "SomeA"), ("u", "a", "AnyKnows"), ("m", "a", "A"), ("w", "a", "A"),
-          ("green", "a", "Primary")]),
+          ("h", "colour", "red"), ("u", "a", "SomeA"), ("u", "a", "AnyKnows"), ("m", "a", "A"),
+          ("w", "a", "A"), ("green", "a", "Primary")]),
     "schema entailed by the data (a second round)": ("""
         :declares rdfs:range owl:Class . :Sub rdfs:subClassOf :Super .
         :kindOf rdfs:subPropertyOf rdfs:subClassOf .

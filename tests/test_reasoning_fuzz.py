@@ -61,7 +61,8 @@ REGRESSIONS: dict[str, Example] = {
         ":d0 rdfs:range xsd:double .", ':a0 :d0 "1"^^xsd:integer . :a1 :d1 "2.5"^^xsd:double .'),
     # 2. literals by value, not as written
     "hasValue met by another spelling": Example(
-        ':C0 owl:equivalentClass [ a owl:Restriction ; owl:onProperty :d0 ; owl:hasValue "1"^^xsd:integer ] .',
+        ':C0 owl:equivalentClass [ a owl:Restriction ; owl:onProperty :d0 ; '
+        'owl:hasValue "1"^^xsd:integer ] .',
         ':a0 :d0 "01"^^xsd:integer . :a1 a :C0 . :a1 :d0 "+1"^^xsd:integer .'),
     "functional property, one value in two spellings": Example(
         ":d0 a owl:FunctionalProperty . :d0 rdfs:subPropertyOf :d1 .",

@@ -40,7 +40,7 @@ def owlrl_outcomes():
     record = suite.recorded()
     if record is None and not LIVE:
         warnings.warn("owlrl-outcomes.json was recorded with other owlrl/rdflib versions: "
-                      "running plain owlrl live")
+                      "running plain owlrl live", stacklevel=2)
     return None if LIVE else record
 
 

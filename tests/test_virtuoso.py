@@ -464,8 +464,8 @@ def test_push_with_a_user_through_digest_auth(locked_virtuoso, built_project):
         KOPRU_STATE_DIR=str(state), KOPRU_STORE_USER="kopru", KOPRU_STORE_PASSWORD="wrong"))
     assert r.returncode == 1 and "401" in r.stderr and "Traceback" not in r.stderr, r.stderr
     # the user: pushed, and served from the same endpoint with the same credentials
-    env = dict(KOPRU_STATE_DIR=str(state), KOPRU_STORE_USER="kopru",
-               KOPRU_STORE_PASSWORD="s3cret")
+    env = {"KOPRU_STATE_DIR": str(state), "KOPRU_STORE_USER": "kopru",
+           "KOPRU_STORE_PASSWORD": "s3cret"}
     r = run_kopru("build", "--push", auth_url, env=kopru_env(**env))
     assert r.returncode == 0, r.stdout + r.stderr
     with start_kopru_server("--store", auth_url, env=kopru_env(**env)) as server:

@@ -111,7 +111,7 @@ class VirtuosoServer:
         self._granted = False
         self._use_template = True
 
-    def start(self, timeout: float = 90) -> "VirtuosoServer":
+    def start(self, timeout: float = 90) -> VirtuosoServer:
         exe = virtuoso_binary()
         db = self.root / "virtuoso.db"
         if self.anonymous_updates and not self.users and not db.exists() and self._use_template:
@@ -122,12 +122,11 @@ class VirtuosoServer:
         (self.root / "virtuoso.ini").write_text(INI.format(
             root=self.root, sql_port=self.sql_port, http_port=self.port,
             max_rows=self.max_rows, max_seconds=self.max_seconds), encoding="utf-8")
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [exe, "+foreground", "+configfile", str(self.root / "virtuoso.ini")],
-            cwd=self.root, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-        log.close()
+        with open(self.log_path, "ab") as log:   # the server keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [exe, "+foreground", "+configfile", str(self.root / "virtuoso.ini")],
+                cwd=self.root, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                start_new_session=True)
         probe = self.url + "?" + urllib.parse.urlencode({"query": "ASK {}"})
         deadline = time.monotonic() + timeout
         while True:
@@ -138,7 +137,7 @@ class VirtuosoServer:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError("virtuoso-t did not start: "
-                                       + self.log_path.read_text(errors="replace")[-3000:])
+                                       + self.log_path.read_text(errors="replace")[-3000:]) from None
                 time.sleep(0.1)
         if not self._granted:
             if self.anonymous_updates:
@@ -167,11 +166,11 @@ class VirtuosoServer:
                 self.proc.wait(10)
         self.proc = None
 
-    def restart(self) -> "VirtuosoServer":
+    def restart(self) -> VirtuosoServer:
         self.stop()
         return self.start()
 
-    def __enter__(self) -> "VirtuosoServer":
+    def __enter__(self) -> VirtuosoServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -98,7 +98,6 @@ class Watchdog(threading.Thread):
         super().__init__(name="kopru-memory-limit", daemon=True)
         self.limit, self.how, self.what = limit, how, what
         self.peak = 0
-        self.tripped = False
         self.error: MemoryLimitExceeded | None = None
         self._stop_event = threading.Event()
         self._cleanups: list[Callable[[], None]] = []
@@ -126,7 +125,6 @@ class Watchdog(threading.Thread):
             if used <= self.limit:
                 continue
             if told_at is None:
-                self.tripped = True
                 self.error = MemoryLimitExceeded(self._message(used))
                 told_at = time.monotonic()
                 signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)

@@ -9,10 +9,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from server.errors import BuildError
 from server.pipeline.project import InputFile, Project
 from server.stores.state import swap_current, write_error_message, write_manifest
+
+if TYPE_CHECKING:   # validate.py is heavy; a warm start does not import it
+    from server.pipeline.validate import ValidationResult
 
 Progress = Callable[[str, float, str], None]
 
@@ -27,7 +31,7 @@ class BuildResult:
     store_dir: Path | None
     manifest: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)   # this run's steps
-    validation: object | None = None   # ValidationResult (warnings may be in it)
+    validation: ValidationResult | None = None   # warnings may be in it
     previous_store_dir: Path | None = None
     incremental: bool = False     # True: built from the previous store and the changes
 
@@ -60,7 +64,8 @@ def keep_inputs(store_dir: Path, inputs: list[InputFile], *, base: Path | None =
 
 
 def finish(project: Project, store_dir: Path, manifest: dict, timings: dict,
-           t_start: float, say: Progress, *, validation=None,
+           t_start: float, say: Progress, *,
+           validation: ValidationResult | None = None,
            incremental: bool = False) -> BuildResult:
     """Swap the new store in and record the whole run's timings."""
     t0 = time.perf_counter()

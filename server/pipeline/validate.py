@@ -74,9 +74,6 @@ class Violation:
     def value_label(self) -> str:
         return _short(self.value) if self.value else ""
 
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
 
 @dataclass
 class ValidationResult:

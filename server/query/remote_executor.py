@@ -10,22 +10,28 @@ from __future__ import annotations
 import io
 import itertools
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 
 from server import formats, lexer
-from server.errors import (QueryError, QueryRefused, QueryTimeout, StoreUnavailable,
-                           sparql_syntax_message)
+from server.errors import QueryError, QueryRefused, QueryTimeout, StoreUnavailable, sparql_syntax_message
 from server.formats import Format
 from server.namespaces import ALL_GRAPHS, PREFIXES
 from server.query import results as R
 from server.query.analysis import analyze
 from server.query.executor import Answer
 from server.stores.http import Endpoints, HttpTimeout, Reply, Unreachable
-from server.stores.remote import (EMPTY_GRAPH, RemoteStore, RemoteTriples, accept_for,
-                                  ask_answer, parse_reply, parse_results,
-                                  strip_dataset_clauses)
+from server.stores.remote import (
+    EMPTY_GRAPH,
+    RemoteStore,
+    RemoteTriples,
+    accept_for,
+    ask_answer,
+    parse_reply,
+    parse_results,
+    strip_dataset_clauses,
+)
 
 TSV, SRJ, SRX = (f.media_type for f in (formats.TSV, formats.JSON, formats.XML))
 NT = formats.N_TRIPLES.media_type
@@ -112,7 +118,7 @@ class RemoteExecutor:
         self.result_limit = int(result_limit)
 
     @classmethod
-    def from_config(cls, config) -> "RemoteExecutor":
+    def from_config(cls, config) -> RemoteExecutor:
         endpoints = Endpoints.from_url(config.store_url, user=config.store_user,
                                        password=config.store_password)
         return cls(RemoteStore(endpoints, timeout=config.query_timeout),
@@ -192,7 +198,7 @@ class RemoteExecutor:
 
         def graph(triples, truncated):
             with_prefixes = graph_fmt in (formats.TURTLE, formats.RDF_XML)
-            body = ox.serialize(triples, format=graph_fmt.ox,
+            body = ox.serialize(triples, format=graph_fmt.rdf,
                                 prefixes=PREFIXES if with_prefixes else None)
             return answer("graph", graph_fmt, body, truncated, len(triples))
 
@@ -210,7 +216,7 @@ class RemoteExecutor:
             if isinstance(res, RemoteTriples):
                 return graph(res[:limit], len(res) > limit)
             if isinstance(res, ox.QueryBoolean):
-                return answer("boolean", result_fmt, res.serialize(format=result_fmt.ox),
+                return answer("boolean", result_fmt, res.serialize(format=result_fmt.results),
                               False, None)
             solutions = list(res)
             return self._rows(answer, result_fmt, [v.value for v in res.variables],
@@ -224,7 +230,7 @@ class RemoteExecutor:
             res = parse_results(seen)
             if form == "ASK":
                 res = ask_answer(res)
-                return answer("boolean", result_fmt, res.serialize(format=result_fmt.ox),
+                return answer("boolean", result_fmt, res.serialize(format=result_fmt.results),
                               False, None)
             solutions = list(itertools.islice(res, limit + 1))
             truncated = len(solutions) > limit
@@ -233,7 +239,7 @@ class RemoteExecutor:
                     pass
                 # the whole answer is in hand: pyoxigraph's own serializer
                 whole = ox.parse_query_results(seen.data(), seen.format)
-                return answer("results", result_fmt, whole.serialize(format=result_fmt.ox),
+                return answer("results", result_fmt, whole.serialize(format=result_fmt.results),
                               False, len(solutions))
             return self._rows(answer, result_fmt, [v.value for v in res.variables],
                               solutions[:limit], True, limit)

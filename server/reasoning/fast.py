@@ -17,8 +17,9 @@ import contextlib
 import enum
 import gc
 import time
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -27,9 +28,14 @@ from server.reasoning import lists
 from server.reasoning.inconsistency import Inconsistency, TermNames, from_owlrl, unique
 from server.reasoning.noise import OxigraphFlags, drop_reason, no_drops
 from server.reasoning.result import InferResult
-from server.reasoning.vocabulary import (ANNOTATION_PROPERTIES, ERROR_MESSAGE, ERROR_TEXT,
-                                         INSTANCE_PREDICATES, INSTANCE_TYPES,
-                                         LIST_PREDICATES)
+from server.reasoning.vocabulary import (
+    ANNOTATION_PROPERTIES,
+    ERROR_MESSAGE,
+    ERROR_TEXT,
+    INSTANCE_PREDICATES,
+    INSTANCE_TYPES,
+    LIST_PREDICATES,
+)
 
 _UNSUPPORTED_PREDICATES = {
     OWL + "maxCardinality": "owl:maxCardinality (cls-maxc)",
@@ -92,7 +98,7 @@ class _Terms:
         ids, terms, new = self.ids, self.terms, self._new
         get = ids.get
         Literal = ox.Literal
-        out = []
+        out: list[tuple[int, int, int]] = []
         append = out.append
         for t in triples:
             s, p, o = t.subject, t.predicate, t.object
@@ -227,8 +233,9 @@ def _check_list_loops(terms: _Terms, schema: Iterable[tuple[int, int, int]]) -> 
     name = TermNames()
     for s, p, o in schema:
         if p in heads:
+            # read() calls the lambda before it returns, so s and p are this round's
             lists.read(o, {}, rest,
-                       lambda: f"{name(terms.terms[s])} {name(terms.terms[p])}")
+                       lambda: f"{name(terms.terms[s])} {name(terms.terms[p])}")  # noqa: B023
 
 
 # --- the rules, read off the closed schema ------------------------------------------
@@ -335,12 +342,14 @@ def plan_rules(terms: _Terms, tbox: list[tuple[int, int, int]]) -> RulePlan:
             sup_classes.setdefault(d, set()).add(c)
 
     prop: dict[int, dict[str, list]] = {}
+    characteristics: dict[int, set[str]] = {}    # sym, trans, fp, ifp
 
     def put(p: int, field: str, value) -> None:
         prop.setdefault(p, {}).setdefault(field, []).append(value)
 
     def flag(p: int, field: str) -> None:
-        prop.setdefault(p, {})[field] = True
+        prop.setdefault(p, {})       # a property with only a characteristic has rules too
+        characteristics.setdefault(p, set()).add(field)
 
     for p, q in pairs(v.SUBPROP):
         if p != q:
@@ -405,17 +414,20 @@ def plan_rules(terms: _Terms, tbox: list[tuple[int, int, int]]) -> RulePlan:
                 cput(c, "int2", m)
     for c, head in pairs(v.UNION):
         for m in items(head):
-            cput(c if False else m, "uni", c)
+            cput(m, "uni", c)
     seeds = [(y, v.TYPE, c) for c, head in pairs(v.ONEOF) for y in items(head)]
 
     def frozen(e: dict, field: str) -> tuple:
         return tuple(dict.fromkeys(e.get(field, ())))
 
+    def has(p: int, characteristic: str) -> bool:
+        return characteristic in characteristics.get(p, ())
+
     by_predicate = {
         p: PropertyRules(sup=frozen(e, "sup"), dom=frozen(e, "dom"), rng=frozen(e, "rng"),
-                         inv=frozen(e, "inv"), sym=e.get("sym", False),
-                         trans=e.get("trans", False), chains=tuple(e.get("chains", ())),
-                         fp=e.get("fp", False), ifp=e.get("ifp", False),
+                         inv=frozen(e, "inv"), sym=has(p, "sym"),
+                         trans=has(p, "trans"), chains=tuple(e.get("chains", ())),
+                         fp=has(p, "fp"), ifp=has(p, "ifp"),
                          svf=tuple(e.get("svf", ())), avf=tuple(e.get("avf", ())),
                          hv=_group(e.get("hv", ())))
         for p, e in prop.items()}
@@ -555,7 +567,7 @@ def _run(index: _Index, rules: RulePlan, start: int) -> int:
                     emit((s, TYPE, c))
         pl = plan.get(p)
         if pl is not None:
-            sup, dom, rng, inv, sym, trans, chains, fp, ifp, svf, avf, hv = pl
+            sup, dom, rng, inv, sym, trans, chains, fp, ifp, svf, avf, hv_by_value = pl
             for q in sup:
                 emit((s, q, o))
             for c in dom:
@@ -572,7 +584,7 @@ def _run(index: _Index, rules: RulePlan, start: int) -> int:
                 for w in pos[p].get(s, empty):
                     emit((w, p, o))
             for chain, k, q in chains:
-                left = (s,)
+                left: Collection[int] = (s,)
                 for j in range(k - 1, -1, -1):
                     r = pos[chain[j]]
                     nxt: set = set()
@@ -583,7 +595,7 @@ def _run(index: _Index, rules: RulePlan, start: int) -> int:
                         break
                 if not left:
                     continue
-                right = (o,)
+                right: Collection[int] = (o,)
                 for j in range(k + 1, len(chain)):
                     d = spo.get(chain[j], {})
                     nxt = set()
@@ -611,8 +623,8 @@ def _run(index: _Index, rules: RulePlan, start: int) -> int:
                 for r, y in avf:          # cls-avf
                     if r in types:
                         emit((o, TYPE, y))
-            if hv:
-                for r in hv.get(o, empty):  # cls-hv2
+            if hv_by_value:
+                for r in hv_by_value.get(o, empty):  # cls-hv2
                     emit((s, TYPE, r))
         if p == SAMEAS and s != o:
             if not index.eq:
@@ -810,6 +822,9 @@ class Closure:
     again) — deletion-aware maintenance (DRed) is not implemented.
     """
 
+    # the input triples, for add(); built on first use unless incremental
+    input_set: set[tuple[int, int, int]] | None
+
     def __init__(self, ontology: Iterable, data: Iterable, *, max_rounds: int = 10,
                  incremental: bool = True) -> None:
         """incremental=False (what `materialise` uses) skips the set of input
@@ -836,7 +851,7 @@ class Closure:
         # in input order: owlrl reads the first-asserted rdf:first of a list node
         schema_ids = dict.fromkeys(t for t in triples if _is_schema(terms, t, self.pred_cache))
         self.tbox_seconds = 0.0
-        for round_ in range(1, self.max_rounds + 1):
+        for round_ in range(1, self.max_rounds + 1):  # noqa: B007 - read after the loop
             _refuse_unsupported(terms, schema_ids)
             _check_list_loops(terms, schema_ids)
             schema = [(term_of[s], term_of[p], term_of[o]) for s, p, o in schema_ids]
@@ -870,7 +885,7 @@ class Closure:
         # and the triples entailed first and asserted later (by add())
         self.added_input: set[int] = set()
         self.asserted_later: list = []
-        self.input_set: set | None = None
+        self.input_set = None
 
     def inconsistencies(self) -> list[Inconsistency]:
         """What the consistency rules found, each contradiction once."""
@@ -881,7 +896,7 @@ class Closure:
         """Filtered closure − input from queue position `start` on."""
         term_of = self.terms.terms
         flags = OxigraphFlags(term_of)
-        out = []
+        out: list[ox.Triple] = []
         append = out.append
         Triple = ox.Triple
         queue = self.index.queue
@@ -925,13 +940,13 @@ class Closure:
         term_of = self.terms.terms
         return ox.Triple(term_of[t[0]], term_of[t[1]], term_of[t[2]])
 
-    def add(self, data: Iterable) -> "Delta":
+    def add(self, data: Iterable) -> Delta:
         """Assert more data triples; return what that changed in the
         entailed graph (and whether it took a full recomputation)."""
         with _no_gc():
             return self._add(data)
 
-    def _add(self, data: Iterable) -> "Delta":
+    def _add(self, data: Iterable) -> Delta:
         t0 = time.perf_counter()
         new = list(dict.fromkeys(self.terms.encode(data)))
         index = self.index

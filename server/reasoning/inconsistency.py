@@ -7,8 +7,8 @@ the wording a person reads (`describe`: rule id, prefixed names).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import pyoxigraph as ox
 
@@ -154,7 +154,7 @@ class _TermsByText:
         from rdflib import BNode, Literal, URIRef
 
         if self.index is None:
-            rank = {URIRef: 0, BNode: 1}
+            rank: dict[type, int] = {URIRef: 0, BNode: 1}
             self.index = {}
             for triple in self.graph:
                 for t in triple:

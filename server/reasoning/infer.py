@@ -11,7 +11,8 @@ reference). All give the same entailed graph; see docs/reasoning.md.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Iterable, Protocol
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol
 
 from server.config import REASONERS, settings
 from server.reasoning.result import InferResult
@@ -26,8 +27,8 @@ class Premises(Protocol):
     """What the closure reads: a parsed project's ontology and data
     (server.pipeline.parse.ParsedProject is one)."""
     prefixes: dict[str, str]
-    data_graph: "rdflib.Graph"
-    ontology_graph: "rdflib.Graph"
+    data_graph: rdflib.Graph
+    ontology_graph: rdflib.Graph
 
     def triples(self, role: str) -> Iterable: ...
 

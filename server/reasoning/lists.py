@@ -8,7 +8,7 @@ error (owlrl itself raises a ValueError). Works on any hashable terms.
 
 from __future__ import annotations
 
-from typing import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from server.errors import BuildError
 from server.namespaces import OWL

@@ -16,7 +16,7 @@ from server.namespaces import OWL, RDF, RDFS, XSD
 from server.reasoning.vocabulary import BUILTIN_NAMESPACES
 
 
-class Drop(str, enum.Enum):
+class Drop(enum.StrEnum):
     """Why a closure triple is not published (the build counts each)."""
     LITERAL_SUBJECT = "literal-subject"        # not RDF 1.1
     BAD_PREDICATE = "bad-predicate"            # literal or blank predicate: not RDF 1.1

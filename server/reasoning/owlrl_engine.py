@@ -10,8 +10,13 @@ import contextlib
 from server.namespaces import OWL, RDF
 from server.reasoning import lists
 from server.reasoning.inconsistency import RULES, TermNames
-from server.reasoning.vocabulary import (BUILTIN_NAMESPACES, DECLARATION_TYPES, ERROR_MESSAGE,
-                                         ERROR_TEXT, is_rule_vocabulary)
+from server.reasoning.vocabulary import (
+    BUILTIN_NAMESPACES,
+    DECLARATION_TYPES,
+    ERROR_MESSAGE,
+    ERROR_TEXT,
+    is_rule_vocabulary,
+)
 
 
 def closure(premises: list, *, exact: bool) -> tuple:
@@ -117,8 +122,9 @@ def _check_list_loops(triples: list) -> None:
     name = TermNames()
     for s, p, o in triples:
         if p in heads:
-            lists.read(o, {}, rest, lambda: f"{name(to_oxigraph_term(s))} "
-                                            f"{name(to_oxigraph_term(p))}")
+            # read() calls the lambda before it returns, so s and p are this round's
+            lists.read(o, {}, rest,
+                       lambda: f"{name(to_oxigraph_term(s))} {name(to_oxigraph_term(p))}")  # noqa: B023
 
 
 def _tuned(work, premises: list) -> list:

@@ -24,8 +24,8 @@ class InferResult:
     fallback: str = ""              # why "fast" fell back to owlrl, if it did
     stats: dict = field(default_factory=dict)
     # `infer` also hands back its premises as rdflib graphs.
-    asserted: "rdflib.Graph | None" = None
-    ontology: "rdflib.Graph | None" = None
+    asserted: rdflib.Graph | None = None
+    ontology: rdflib.Graph | None = None
 
     @property
     def dropped_total(self) -> int:

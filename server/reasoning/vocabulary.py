@@ -43,10 +43,6 @@ INSTANCE_TYPES = frozenset({
 LIST_PREDICATES = frozenset({RDF + "first", RDF + "rest"})
 
 
-def is_builtin(iri: str) -> bool:
-    return iri.startswith(BUILTIN_NAMESPACES)
-
-
 def is_rule_vocabulary(predicate: str) -> bool:
     """A predicate of the RDF/RDFS/OWL/XSD vocabulary that some OWL 2 RL
     rule reads (every built-in predicate but the annotation properties)."""

@@ -5,8 +5,9 @@ number of processes open it read-only at once, or in memory.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -58,9 +59,11 @@ class OxigraphStore:
             self.ox.flush()
 
     def triple_counts(self) -> dict[str, int]:
-        counts = {g: 0 for g in ALL_GRAPHS}
-        for row in self.ox.query(
-                "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
+        counts = dict.fromkeys(ALL_GRAPHS, 0)
+        rows = self.ox.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        assert isinstance(rows, ox.QuerySolutions)   # a SELECT
+        for row in rows:
             counts[row["g"].value] = int(row["n"].value)
         return counts
 
@@ -92,7 +95,7 @@ class EmbeddedStore(OxigraphStore):
     """pyoxigraph on disk, in a built store directory (its database in db/)."""
 
     @classmethod
-    def open(cls, store_dir: str | os.PathLike[str], *, read_only: bool = True) -> "EmbeddedStore":
+    def open(cls, store_dir: str | os.PathLike[str], *, read_only: bool = True) -> EmbeddedStore:
         store_dir = Path(store_dir)
         db = store_dir / DB_DIR
         if not db.is_dir():

@@ -18,8 +18,8 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Mapping
 
 from server import __version__
 from server.config import settings
@@ -59,7 +59,7 @@ class Endpoints:
     @classmethod
     def from_url(cls, url: str, update_url: str | None = None, gsp_url: str | None = None,
                  user: str | None = None, password: str | None = None,
-                 environ: Mapping[str, str] | None = None) -> "Endpoints":
+                 environ: Mapping[str, str] | None = None) -> Endpoints:
         env = settings(environ)
         url, url_user, url_password = _split_userinfo(url.strip())
         u = urllib.parse.urlsplit(url)
@@ -89,7 +89,7 @@ class Endpoints:
                    gsp_given=bool(gsp_url), user=user or None, password=password or None,
                    update_given=bool(update_url))
 
-    def for_server(self, server: str) -> "Endpoints":
+    def for_server(self, server: str) -> Endpoints:
         """These endpoints for the store that answered with this Server
         header: Virtuoso takes updates at its query endpoint and has its
         Graph Store Protocol beside it (the URLs given explicitly stay)."""
@@ -143,7 +143,7 @@ class HttpClient:
         self.connect_timeout = connect_timeout
         self.headers = {"User-Agent": f"kopru/{__version__}"}
         if endpoints.user is not None:
-            token = f"{endpoints.user}:{endpoints.password or ''}".encode("utf-8")
+            token = f"{endpoints.user}:{endpoints.password or ''}".encode()
             self.headers["Authorization"] = "Basic " + base64.b64encode(token).decode("ascii")
         self._local = threading.local()
         self._pid = os.getpid()
@@ -266,20 +266,23 @@ class HttpClient:
                 reply, keep = _read(resp, conn, deadline, cap)
             except Unreachable as e:
                 raise self._fail(str(e)) from None
-            except (socket.timeout, TimeoutError):
-                conn.close()
+            except TimeoutError:
+                if conn is not None:
+                    conn.close()
                 if time.monotonic() >= deadline - 0.01:
                     raise HttpTimeout() from None
                 raise Unreachable("the connection timed out") from None
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
                     ConnectionAbortedError) as e:
-                conn.close()
+                if conn is not None:
+                    conn.close()
                 if not fresh and not retried_stale:
                     retried_stale = True
                     continue             # a keep-alive connection the store had closed
                 raise self._fail(_describe(e)) from None
             except (OSError, http.client.HTTPException) as e:
-                conn.close()
+                if conn is not None:    # None: the URL's host was refused (InvalidURL)
+                    conn.close()
                 raise self._fail(_describe(e)) from None
             if keep and reuse:
                 pool[key] = conn
@@ -316,7 +319,7 @@ class Stream(io.RawIOBase):
             self.conn.sock.settimeout(remaining)
         try:
             data = self.resp.read1(len(buffer))
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise HttpTimeout() from None
         except (OSError, http.client.HTTPException) as e:
             raise Unreachable(_describe(e)) from None
@@ -386,26 +389,26 @@ def _read_body(resp, conn, deadline: float, cap: int | None) -> tuple[Reply, boo
     chunks: list[bytes] = []
     lines = 0
     truncated = False
-    capped = cap is not None and 200 <= resp.status < 300
+    max_lines = cap if 200 <= resp.status < 300 else None   # an error is read whole
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise socket.timeout()
+            raise TimeoutError()
         if conn.sock is not None:
             conn.sock.settimeout(remaining)
         data = resp.read1(1 << 16)
         if not data:
             break
-        if capped:
+        if max_lines is not None:
             n = data.count(b"\n")
-            if lines + n >= cap:
+            if lines + n >= max_lines:
                 # keep up to and including the cap-th newline; anything after it
                 # (now or later) means the answer has more
                 cut = -1
-                for _ in range(cap - lines):
+                for _ in range(max_lines - lines):
                     cut = data.index(b"\n", cut + 1)
                 chunks.append(data[:cut + 1])
-                lines = cap
+                lines = max_lines
                 rest = data[cut + 1:]
                 truncated = bool(rest) or _more(resp, conn, deadline)
                 if not truncated:

@@ -17,8 +17,9 @@ import threading
 import time
 import urllib.parse
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -27,9 +28,19 @@ from server.errors import PushError, StoreUnavailable
 from server.namespaces import ALL_GRAPHS, XSD
 from server.stores.embedded import EmbeddedStore
 from server.stores.http import Endpoints, HttpTimeout, Unreachable, message_of
-from server.stores.remote import (CURRENT, EMPTY_GRAPH, GRAPH_KEYS, META, META_GRAPH, NT,
-                                  PUSHES_GRAPH, RESULTS_ACCEPT, RemoteStore, parse_reply,
-                                  versioned_names)
+from server.stores.remote import (
+    CURRENT,
+    EMPTY_GRAPH,
+    GRAPH_KEYS,
+    META,
+    META_GRAPH,
+    NT,
+    PUSHES_GRAPH,
+    RESULTS_ACCEPT,
+    RemoteStore,
+    parse_reply,
+    versioned_names,
+)
 from server.stores.state import read_manifest
 
 Progress = Callable[[str, float, str], None]
@@ -87,7 +98,9 @@ def push_store_dir(store_dir, endpoints: Endpoints, *, force: bool = False,
         db = local.ox
 
         def dump(g: str) -> bytes:         # native N-Triples, one triple per line
-            return db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
+            data = db.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
+            assert data is not None            # None only when given an output file
+            return data
 
         sources = {g: (lambda g=g: dump(g)) for g in ALL_GRAPHS}
         meta = {"hash": manifest.get("hash", ""), "builtAt": manifest.get("built_at", "")}
@@ -114,7 +127,7 @@ def replace_graphs(store: RemoteStore, graphs: Mapping[str, Any],
         return _replace(pusher, lease, graphs, meta, grace=grace, progress=say)
 
 
-def _replace(pusher: "_Pusher", lease: "PushLease", graphs: Mapping[str, Any],
+def _replace(pusher: _Pusher, lease: PushLease, graphs: Mapping[str, Any],
              meta: Mapping[str, str] | None, *, grace: float | None,
              progress: Progress) -> PushResult:
     """Load, check, switch, check again, clean up: the push proper, under
@@ -151,7 +164,7 @@ def _replace(pusher: "_Pusher", lease: "PushLease", graphs: Mapping[str, Any],
         result.timings["check"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         facts = [("version", _lit(token)), ("pushedAt", _lit(now, XSD + "dateTime")),
                  ("triples", _lit(str(total), XSD + "integer"))]
         facts += [(GRAPH_KEYS[g] + "Triples", _lit(str(expected[names[g]]), XSD + "integer"))
@@ -220,8 +233,14 @@ def _ntriples(source) -> bytes:
         source = source()
     if isinstance(source, (bytes, bytearray)):
         return bytes(source)
-    triples = [getattr(t, "triple", t) for t in source]
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    return _serialize([getattr(t, "triple", t) for t in source])
+
+
+def _serialize(triples: list) -> bytes:
+    """N-Triples of pyoxigraph triples."""
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None            # None only when given an output file
+    return data
 
 
 # --- one push at a time: a lease in the store ------------------------------------------
@@ -238,7 +257,7 @@ class PushLease:
     for a random moment), so it holds in any store whose reads see the
     writes finished before them. Expiry times are the pushers' clocks."""
 
-    def __init__(self, pusher: "_Pusher", *, seconds: float = LEASE_SECONDS,
+    def __init__(self, pusher: _Pusher, *, seconds: float = LEASE_SECONDS,
                  wait: float = 600.0, progress: Progress | None = None) -> None:
         self.pusher = pusher
         self.seconds = float(seconds)
@@ -250,7 +269,7 @@ class PushLease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "PushLease":
+    def __enter__(self) -> PushLease:
         self.acquire()
         return self
 
@@ -356,7 +375,7 @@ class PushLease:
 
 
 def _clock(epoch: float) -> str:
-    return _dt.datetime.fromtimestamp(epoch, _dt.timezone.utc).strftime("%H:%M:%S UTC")
+    return _dt.datetime.fromtimestamp(epoch, _dt.UTC).strftime("%H:%M:%S UTC")
 
 
 # --- the work ------------------------------------------------------------------------
@@ -570,7 +589,7 @@ class _Pusher:
         single, spanning = _group(quads)
         for g, groups in single.items():
             for chunk in _pack(groups, GSP_CHUNK if use_gsp else UPDATE_CHUNK):
-                body = ox.serialize([q.triple for q in chunk], format=ox.RdfFormat.N_TRIPLES)
+                body = _serialize([q.triple for q in chunk])
                 if use_gsp:
                     self._gsp_post(g, body, False, first=False)
                 else:
@@ -579,8 +598,7 @@ class _Pusher:
             by_graph = defaultdict(list)
             for q in chunk:
                 by_graph[q.graph_name.value].append(q.triple)
-            self._insert_data([(g, ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES))
-                               for g, ts in by_graph.items()])
+            self._insert_data([(g, _serialize(ts)) for g, ts in by_graph.items()])
 
     def _insert_data(self, parts: Iterable[tuple[str, bytes]]) -> None:
         blocks = [b"GRAPH <" + g.encode() + b"> {\n" + nt.rstrip(b"\n") + b"\n}\n"
@@ -641,7 +659,8 @@ def _group(quads: list) -> tuple[dict[str, list[list]], list[list]]:
 def _pack(groups: list[list], size: int) -> list[list]:
     """Concatenate groups into chunks of about `size` items, never
     splitting a group."""
-    chunks, current = [], []
+    chunks: list[list] = []
+    current: list = []
     for g in groups:
         if current and len(current) + len(g) > size:
             chunks.append(current)

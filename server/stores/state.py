@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -228,16 +228,6 @@ def write_manifest(store_dir: Path, manifest: dict) -> None:
         json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")
     os.replace(tmp, Path(store_dir) / MANIFEST)
-
-
-def write_store(project, graphs: Mapping[str, Iterable[Any]], manifest: dict) -> Path:
-    """Write the named graphs (IRI → pyoxigraph triples) into a fresh store
-    directory with its manifest. Returns the completed directory; it is not
-    current until `swap_current`."""
-    with StoreWriter(project, manifest["hash"]) as w:
-        for iri, triples in graphs.items():
-            w.load(iri, ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES) or b"")
-        return w.finish(manifest)
 
 
 # --- is the store on disk the one that was built? ----------------------------------------

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from server import namespaces as ns
 from server.web.pages import data
 
-FACETS = ("year", "actor", "country", "sector", "sentence")
 # How long a page waits for the catalogue or the search index before it
 # answers without them: well inside a worker's 30 s watchdog.
 WAIT = 15.0

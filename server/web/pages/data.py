@@ -16,12 +16,10 @@ from server import namespaces as ns
 from server.web.pages.store import handle
 
 RDF_TYPE = ns.RDF + "type"
-LABEL = ns.RDFS + "label"
-OWL_INVERSE = ns.OWL + "inverseOf"
 
 PREFIXES = ns.sparql_prefixes()
-A, E, O, S = (f"<{g}>" for g in (ns.GRAPH_ASSERTED, ns.GRAPH_ENTAILED,
-                                  ns.GRAPH_ONTOLOGY, ns.GRAPH_SHAPES))
+ASSERTED, ENTAILED, ONTOLOGY, SHAPES = (f"<{g}>" for g in (ns.GRAPH_ASSERTED, ns.GRAPH_ENTAILED,
+                                                          ns.GRAPH_ONTOLOGY, ns.GRAPH_SHAPES))
 
 
 def _q(sparql: str, **kwargs):
@@ -82,14 +80,6 @@ def graph_triples(graphs) -> list:
     return list(res)
 
 
-def graph_quads(graphs) -> list:
-    store = handle().store.ox
-    out = []
-    for g in graphs:
-        out.extend(store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
-    return out
-
-
 # --- the entity page -------------------------------------------------------------
 
 def outgoing(iri: str) -> list[tuple]:
@@ -109,8 +99,9 @@ def _outgoing(iri: str) -> tuple:
     rows = _q(f"""
 SELECT ?p ?o ?g WHERE {{
   GRAPH ?g {{ {e} ?p ?o }}
-  FILTER(?g IN ({A}, {E}, {O}))
-  FILTER NOT EXISTS {{ FILTER(?g = {E}) ?p owl:inverseOf ?q . ?o ?q {e} . GRAPH {A} {{ ?o ?r {e} }} }}
+  FILTER(?g IN ({ASSERTED}, {ENTAILED}, {ONTOLOGY}))
+  FILTER NOT EXISTS {{ FILTER(?g = {ENTAILED}) ?p owl:inverseOf ?q . ?o ?q {e} .
+                       GRAPH {ASSERTED} {{ ?o ?r {e} }} }}
 }}""", named_graphs=[ns.GRAPH_ASSERTED, ns.GRAPH_ENTAILED, ns.GRAPH_ONTOLOGY])
     seen: dict = {}
     for r in rows:
@@ -135,7 +126,7 @@ def _incoming_links(iri: str) -> tuple:
         rows = _q(f"""
 SELECT ?s ?p ?a ?m WHERE {{
   ?s ?p {e} . FILTER(isIRI(?s))
-  FILTER NOT EXISTS {{ ?q owl:inverseOf ?p . GRAPH {A} {{ {e} ?q ?s }} }}
+  FILTER NOT EXISTS {{ ?q owl:inverseOf ?p . GRAPH {ASSERTED} {{ {e} ?q ?s }} }}
   OPTIONAL {{ GRAPH ?a {{ ?s ?p {e} }} }}
   OPTIONAL {{ ?m owl:inverseOf ?p . {e} ?m ?s }}
 }}""", named_graphs=[ns.GRAPH_ASSERTED])
@@ -207,7 +198,7 @@ def _node_info(iris: list[str]) -> dict[str, dict]:
 SELECT ?x ?k ?v ?w WHERE {{
   VALUES ?x {{ {_values(iris)} }}
   {{ ?x rdfs:label ?v BIND("label" AS ?k) }}
-  UNION {{ GRAPH ?tg {{ ?x a ?v }} FILTER(?tg != {E}) BIND("type" AS ?k) }}
+  UNION {{ GRAPH ?tg {{ ?x a ?v }} FILTER(?tg != {ENTAILED}) BIND("type" AS ?k) }}
   UNION {{ ?x schema:value ?v BIND("value" AS ?k) }}
   UNION {{ ?x schema:currency ?v BIND("currency" AS ?k) }}
   UNION {{ ?x time:inXSDgYear ?v BIND("year" AS ?k) }}
@@ -236,9 +227,8 @@ SELECT ?x ?k ?v ?w WHERE {{
                     getattr(v, "language", None) if v is not None else None)
             if item not in slot[k]:
                 slot[k].append(item)
-        elif v is not None:
-            if v.value not in slot[k]:
-                slot[k].append(v.value)
+        elif v is not None and v.value not in slot[k]:
+            slot[k].append(v.value)
     return {i: dict(d) for i, d in info.items()}
 
 
@@ -256,7 +246,7 @@ def _ontology_meta() -> dict[str, dict]:
     meta: dict[str, dict] = defaultdict(lambda: defaultdict(list))
     rows = _q(f"""
 SELECT ?t ?k ?v WHERE {{
-  GRAPH {O} {{
+  GRAPH {ONTOLOGY} {{
     {{ ?t rdfs:label ?v BIND("label" AS ?k) }}
     UNION {{ ?t rdfs:comment ?v BIND("comment" AS ?k) }}
     UNION {{ ?t kop:inverseLabel ?v BIND("inverse_label" AS ?k) }}
@@ -311,13 +301,14 @@ def shape_constraints() -> dict[str, list[dict]]:
 def _shape_constraints() -> dict[str, list[dict]]:
     rows = _q(f"""
 SELECT ?target ?shape ?path ?c ?v ?msg WHERE {{
-  GRAPH {S} {{
+  GRAPH {SHAPES} {{
     ?shape sh:targetClass ?target .
     {{ ?shape sh:property ?ps . ?ps sh:path ?path . ?ps ?c ?v .
        FILTER(?c NOT IN (sh:path, sh:message, sh:name, sh:description, sh:severity, rdf:type))
        OPTIONAL {{ ?ps sh:message ?msg }} }}
     UNION
-    {{ ?shape ?c ?v . FILTER(?c NOT IN (sh:targetClass, sh:property, rdf:type, sh:message, rdfs:label, rdfs:comment))
+    {{ ?shape ?c ?v .
+       FILTER(?c NOT IN (sh:targetClass, sh:property, rdf:type, sh:message, rdfs:label, rdfs:comment))
        OPTIONAL {{ ?shape sh:message ?msg }} }}
   }}
 }}""", named_graphs=[ns.GRAPH_SHAPES])
@@ -369,7 +360,7 @@ def linkset_counts() -> dict[str, int]:
     """External dataset namespace → number of skos:exactMatch links to it."""
     def make():
         counts: dict[str, int] = {}
-        for r in _q(f"SELECT ?o WHERE {{ GRAPH {A} {{ ?s skos:exactMatch ?o FILTER(isIRI(?o)) }} }}",
+        for r in _q(f"SELECT ?o WHERE {{ GRAPH {ASSERTED} {{ ?s skos:exactMatch ?o FILTER(isIRI(?o)) }} }}",
                     named_graphs=[ns.GRAPH_ASSERTED]):
             o = r["o"].value
             for target in EXTERNAL:
@@ -442,7 +433,7 @@ def typed_nodes(classes) -> set[str]:
 def asserted_types() -> list[tuple[str, str]]:
     """(IRI node, Köprü class) as asserted (the caller adds the superclasses
     from the ontology: cheaper than reading every entailed type)."""
-    rows = _q(f"SELECT ?s ?t WHERE {{ GRAPH {A} {{ ?s a ?t }} }}", named_graphs=[ns.GRAPH_ASSERTED])
+    rows = _q(f"SELECT ?s ?t WHERE {{ GRAPH {ASSERTED} {{ ?s a ?t }} }}", named_graphs=[ns.GRAPH_ASSERTED])
     return [(r["s"].value, r["t"].value) for r in rows
             if isinstance(r["s"], ox.NamedNode) and r["t"].value.startswith(ns.KOP)]
 
@@ -500,7 +491,7 @@ def timed_facts() -> list[tuple[str, str, str, str | None]]:
         rows = _q(f"""
 SELECT DISTINCT ?f ?p ?t ?y ?d WHERE {{
   ?p rdfs:subPropertyOf* kop:hasTime .
-  GRAPH {A} {{ ?f ?p ?t }}
+  GRAPH {ASSERTED} {{ ?f ?p ?t }}
   FILTER(isIRI(?f) && isIRI(?t))
   OPTIONAL {{ ?t time:inXSDgYear ?y }}
   OPTIONAL {{ ?t time:inXSDDate ?d }}
@@ -522,7 +513,7 @@ def vague_times() -> list[tuple[str, str, str]]:
     (kop:approximateTime "over the past few decades")."""
     def make():
         rows = _q(f"""
-SELECT DISTINCT ?f ?w WHERE {{ GRAPH {A} {{ ?f kop:approximateTime ?w }} FILTER(isIRI(?f)) }}""",
+SELECT DISTINCT ?f ?w WHERE {{ GRAPH {ASSERTED} {{ ?f kop:approximateTime ?w }} FILTER(isIRI(?f)) }}""",
                   named_graphs=[ns.GRAPH_ASSERTED])
         return sorted((r["f"].value, r["w"].value, r["w"].language or "") for r in rows)
     return handle().cached("vague_times", make)
@@ -535,10 +526,10 @@ def trade_flows() -> list[dict]:
         rows = _q(f"""
 SELECT ?f ?k ?v ?c ?x WHERE {{
   ?f a kop:TradeFlow . FILTER(isIRI(?f))
-  {{ GRAPH {A} {{ ?f kop:exporter ?x }} BIND("exporter" AS ?k) }}
-  UNION {{ GRAPH {A} {{ ?f kop:importer ?x }} BIND("importer" AS ?k) }}
-  UNION {{ GRAPH {A} {{ ?f kop:period ?x }} BIND("period" AS ?k) }}
-  UNION {{ GRAPH {A} {{ ?f kop:tradeValue ?x }} ?x schema:value ?v .
+  {{ GRAPH {ASSERTED} {{ ?f kop:exporter ?x }} BIND("exporter" AS ?k) }}
+  UNION {{ GRAPH {ASSERTED} {{ ?f kop:importer ?x }} BIND("importer" AS ?k) }}
+  UNION {{ GRAPH {ASSERTED} {{ ?f kop:period ?x }} BIND("period" AS ?k) }}
+  UNION {{ GRAPH {ASSERTED} {{ ?f kop:tradeValue ?x }} ?x schema:value ?v .
            OPTIONAL {{ ?x schema:currency ?c }} BIND("value" AS ?k) }}
   UNION {{ BIND("flow" AS ?k) }}
 }}""", named_graphs=[ns.GRAPH_ASSERTED])
@@ -563,7 +554,7 @@ def neighbourhood(iri: str, inferred: bool = False) -> list[tuple[str, str, str,
     Cached per store."""
     def make():
         e = _iri(iri)
-        graphs = f"{A}, {E}" if inferred else A
+        graphs = f"{ASSERTED}, {ENTAILED}" if inferred else ASSERTED
         rows = _q(f"""
 SELECT DISTINCT ?d ?p ?n ?g WHERE {{
   {{ GRAPH ?g {{ {e} ?p ?n }} BIND("out" AS ?d) }}
@@ -597,7 +588,7 @@ def located_projects() -> list[tuple[str, str]]:
     def make():
         rows = _q(f"""
 SELECT DISTINCT ?f ?pl WHERE {{
-  ?f a kop:Project . GRAPH {A} {{ ?f kop:locatedIn ?pl }} FILTER(isIRI(?f) && isIRI(?pl))
+  ?f a kop:Project . GRAPH {ASSERTED} {{ ?f kop:locatedIn ?pl }} FILTER(isIRI(?f) && isIRI(?pl))
 }}""", named_graphs=[ns.GRAPH_ASSERTED])
         return sorted((r["f"].value, r["pl"].value) for r in rows)
     return handle().cached("located_projects", make)
@@ -607,17 +598,8 @@ def connections() -> list[tuple[str, str]]:
     """(fact, place) for every asserted kop:connects (the ends of a route)."""
     def make():
         rows = _q(f"""
-SELECT DISTINCT ?f ?pl WHERE {{ GRAPH {A} {{ ?f kop:connects ?pl }} FILTER(isIRI(?f) && isIRI(?pl)) }}""",
+SELECT DISTINCT ?f ?pl WHERE {{
+  GRAPH {ASSERTED} {{ ?f kop:connects ?pl }} FILTER(isIRI(?f) && isIRI(?pl)) }}""",
                   named_graphs=[ns.GRAPH_ASSERTED])
         return sorted((r["f"].value, r["pl"].value) for r in rows)
     return handle().cached("connections", make)
-
-
-def containers() -> dict[str, list[str]]:
-    """Place → the places it is (transitively) within, as the closure has it."""
-    def make():
-        out: dict[str, list[str]] = {}
-        for r in _q("SELECT DISTINCT ?x ?y WHERE { ?x kop:within ?y FILTER(isIRI(?x) && isIRI(?y)) }"):
-            out.setdefault(r["x"].value, []).append(r["y"].value)
-        return {k: sorted(v) for k, v in out.items()}
-    return handle().cached("containers", make)

@@ -173,7 +173,7 @@ def extract(topology: dict) -> dict:
             continue
         inner = [r for r in rings if _clip(r, FRAME["west"], FRAME["east"], FRAME["south"],
                                            FRAME["north"])]
-        area, lon, lat = max(_area_centroid(_clip(r, FRAME["west"], FRAME["east"], FRAME["south"],
+        _area, lon, lat = max(_area_centroid(_clip(r, FRAME["west"], FRAME["east"], FRAME["south"],
                                                   FRAME["north"]) or r) for r in (inner or rings))
         out.append({"slug": slug, "name": name, "iso": g.get("id"),
                     "label": [round(lon, 2), round(lat, 2)], "rings": rings})

@@ -35,7 +35,6 @@ DUMP_TEXT = {
 # Triples formats (the graphs merged), then TriG (the named graphs kept).
 DUMP_FORMATS = {"ttl": rdf_formats.TURTLE, "nt": rdf_formats.N_TRIPLES,
                 "jsonld": rdf_formats.JSON_LD, "trig": rdf_formats.TRIG}
-TRIPLE_DUMPS = ("ttl", "nt", "jsonld")
 DATASET = ns.BASE + "dataset"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 PUBLISHER = "The Köprü developers"
