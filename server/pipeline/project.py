@@ -19,7 +19,7 @@ from server.errors import ProjectError
 
 # Bump when the pipeline's output for the same inputs changes (parse, closure
 # filtering, store layout, manifest format): a bump forces a rebuild.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 
 SHAPES_FILE = "shapes.ttl"
 

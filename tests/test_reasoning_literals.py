@@ -1,0 +1,57 @@
+"""The fast engine numbers literals by value, as owlrl sees them: rdflib's
+normal form. For the datatypes big graphs are full of it skips rdflib when
+the lexical form is already the normal one (fast._CANONICAL); here every
+such shortcut is checked against rdflib itself, on lexical forms drawn to
+sit on both sides of each pattern."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server.namespaces import XSD
+from server.reasoning.fast import _CANONICAL, _Terms
+from server.terms import RdflibTerms
+
+# Numbers as people write them (a sign, leading zeros, a fraction with
+# trailing zeros), and any string of the characters numbers are made of.
+NUMBER = st.builds(lambda sign, zeros, whole, fraction: sign + zeros + whole + fraction,
+                   st.sampled_from(["", "+", "-"]), st.sampled_from(["", "0", "00"]),
+                   st.from_regex(r"[0-9]{0,5}", fullmatch=True),
+                   st.sampled_from(["", "."]).flatmap(
+                       lambda dot: st.from_regex(r"[0-9]{0,3}", fullmatch=True).map(
+                           lambda digits: dot + digits if dot else "")))
+LEXICAL = st.one_of(NUMBER.filter(bool),
+                    st.text(alphabet="0123456789+-.eE", min_size=1, max_size=12))
+SHORTCUT_DATATYPES = sorted(_CANONICAL)
+
+
+@settings(max_examples=400, deadline=None)
+@given(lexical=LEXICAL, datatype=st.sampled_from(SHORTCUT_DATATYPES))
+def test_a_lexical_form_the_shortcut_keeps_is_rdflibs_normal_form(lexical, datatype):
+    if _CANONICAL[datatype].match(lexical):
+        literal = ox.Literal(lexical, datatype=ox.NamedNode(datatype))
+        assert str(RdflibTerms().term(literal)) == lexical
+
+
+@settings(max_examples=200, deadline=None)
+@given(lexicals=st.lists(LEXICAL, min_size=2, max_size=6),
+       datatype=st.sampled_from(SHORTCUT_DATATYPES))
+def test_literals_share_a_number_exactly_when_rdflib_says_they_are_one_value(lexicals, datatype):
+    terms = _Terms()
+    rdflib = RdflibTerms().term
+    literals = [ox.Literal(x, datatype=ox.NamedNode(datatype)) for x in lexicals]
+    ids = [terms.id(lit) for lit in literals]
+    normal = [str(rdflib(lit)) for lit in literals]
+    for a in range(len(literals)):
+        for b in range(len(literals)):
+            assert (ids[a] == ids[b]) == (normal[a] == normal[b]), (lexicals[a], lexicals[b])
+
+
+def test_the_shortcut_and_rdflib_meet_on_one_value():
+    terms = _Terms()
+    integer = ox.NamedNode(XSD + "integer")
+    assert terms.id(ox.Literal("01", datatype=integer)) == terms.id(ox.Literal("1", datatype=integer))
+    assert terms.id(ox.Literal("1", datatype=integer)) != terms.id(
+        ox.Literal("1", datatype=ox.NamedNode(XSD + "decimal")))
