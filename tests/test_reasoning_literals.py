@@ -55,3 +55,20 @@ def test_the_shortcut_and_rdflib_meet_on_one_value():
     assert terms.id(ox.Literal("01", datatype=integer)) == terms.id(ox.Literal("1", datatype=integer))
     assert terms.id(ox.Literal("1", datatype=integer)) != terms.id(
         ox.Literal("1", datatype=ox.NamedNode(XSD + "decimal")))
+
+
+def test_an_owlrl_closure_leaves_rdflibs_reading_of_literals_as_it_was():
+    """owlrl swaps its own conversions into rdflib's global table and puts
+    back only part of it: after a closure, rdflib (and so the fast engine's
+    numbering) must read every literal as before."""
+    from rdflib import Graph, Literal, URIRef
+    from rdflib import term as rdflib_term
+
+    from server.reasoning.owlrl_engine import expand
+
+    before = dict(rdflib_term._toPythonMapping)
+    graph = Graph()
+    graph.add((URIRef("http://example.org/a"), URIRef("http://example.org/p"),
+               Literal(" a ", datatype=URIRef(XSD + "token"))))
+    expand(graph)
+    assert dict(rdflib_term._toPythonMapping) == before

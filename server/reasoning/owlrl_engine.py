@@ -45,11 +45,21 @@ def checked_datatypes():
     """While owlrl runs, its lexical checks (dt-not-type) raise ValueError for
     every ill-typed literal, as owlrl expects: its xsd:decimal check lets
     Python's decimal.InvalidOperation through ("1,5"^^xsd:decimal), and the
-    whole closure would crash instead of reporting the literal."""
+    whole closure would crash instead of reporting the literal.
+
+    owlrl installs its conversions into rdflib's global table while it runs
+    and, after it, puts back rdflib's own only for the datatypes rdflib
+    knows (and not at all when the closure raises): rdflib's table is saved
+    and restored whole here, so that no closure changes how rdflib reads
+    literals for the rest of the process (the fast engine numbers literals
+    by rdflib's reading)."""
     from owlrl import DatatypeHandling
+    from rdflib import term as rdflib_term
 
     table = DatatypeHandling.AltXSDToPYTHON
     saved = dict(table)
+    rdflib_table = rdflib_term._toPythonMapping
+    rdflib_saved = dict(rdflib_table)
     for datatype, convert in saved.items():
         table[datatype] = _raising_value_error(convert)
     try:
@@ -57,6 +67,8 @@ def checked_datatypes():
     finally:
         table.clear()
         table.update(saved)
+        rdflib_table.clear()
+        rdflib_table.update(rdflib_saved)
 
 
 def _raising_value_error(convert):
