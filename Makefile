@@ -59,8 +59,12 @@ test-deps:
 	    || { echo "test-deps: could not install$$PKGS (needs root or sudo)" >&2; exit 1; }; \
 	fi
 
+# The suite in TEST_WORKERS processes (pytest-xdist), a test module to a
+# worker (its module fixtures, such as a server, start once). Each worker has
+# its own state dir, temp dirs and ports. `make test TEST_WORKERS=0`: one process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test test-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 # ruff and mypy over server/, and the import-layer contract.
 lint: $(VENV)/.installed-lint
