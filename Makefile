@@ -59,8 +59,12 @@ test-deps:
 	    || { echo "test-deps: could not install$$PKGS (needs root or sudo)" >&2; exit 1; }; \
 	fi
 
+# The suite in TEST_WORKERS processes (pytest-xdist), a test module to a
+# worker (its module fixtures, such as a server, start once). Each worker has
+# its own state dir, temp dirs and ports. `make test TEST_WORKERS=0`: one process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test test-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 # ruff and mypy over server/, and the import-layer contract.
 lint: $(VENV)/.installed-lint
@@ -80,12 +84,15 @@ fuzz-guard: $(VENV)/.installed-test
 	KOPRU_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),20000) $(BIN)/python -m pytest -q -p no:cacheprovider --timeout=0 tests/test_guard_fuzz.py
 
 # The reasoner's proof run (docs/reasoning.md): random ontologies through both
-# engines against plain owlrl, and every W3C OWL 2 case with an RDF/XML premise
-# with owlrl run live rather than read from its recorded outcomes.
+# engines against plain owlrl, every W3C OWL 2 case with an RDF/XML premise
+# with owlrl run live rather than read from its recorded outcomes, and the
+# closure of the 10k-triple synthetic set against plain owlrl's (make test: 2k).
 fuzz-reasoning: $(VENV)/.installed-test
-	HYPOTHESIS_PROFILE=long KOPRU_OWL2_LIVE=1 KOPRU_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),5000) \
+	HYPOTHESIS_PROFILE=long KOPRU_OWL2_LIVE=1 KOPRU_LONG_PROOFS=1 \
+	  KOPRU_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),5000) \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider --timeout=0 --hypothesis-show-statistics \
-	  tests/test_reasoning_fuzz.py tests/test_reasoning_owl2.py
+	  tests/test_reasoning_fuzz.py tests/test_reasoning_owl2.py \
+	  tests/test_reasoning.py::test_fast_equals_owlrl_on_10k_synthetic
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/build.py

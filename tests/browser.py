@@ -65,7 +65,10 @@ class Browser:
         opts.add_argument(f"--window-size={size[0]},{size[1]}")
         opts.add_experimental_option("prefs", {"intl.accept_languages": "en-GB,en"})
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        log = REPO_ROOT / "test-artifacts" / "chromedriver.log"
+        # one log per xdist worker (gw0, gw1…): two drivers never share a file
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        log = REPO_ROOT / "test-artifacts" / (f"chromedriver-{worker}.log" if worker
+                                              else "chromedriver.log")
         log.parent.mkdir(parents=True, exist_ok=True)
         service = Service(executable_path=CHROMEDRIVER, log_output=str(log))
         try:

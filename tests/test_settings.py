@@ -41,7 +41,7 @@ def _documents() -> list[Path]:
 
 
 # The test suite's own knobs (how long the fuzz runs are), not Köprü's settings.
-TEST_KNOBS = {"KOPRU_FUZZ_EXAMPLES", "KOPRU_OWL2_LIVE"}
+TEST_KNOBS = {"KOPRU_FUZZ_EXAMPLES", "KOPRU_OWL2_LIVE", "KOPRU_LONG_PROOFS"}
 
 
 @pytest.mark.parametrize("path", _documents(), ids=lambda p: p.name)

@@ -98,12 +98,9 @@ class VirtuosoServer:
                  anonymous_updates: bool = True) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
-        self.sql_port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.url = self.base + "/sparql"            # what `--push` and `--store` take
-        self.query_url = self.update_url = self.url
-        self.gsp_url = self.base + "/sparql-graph-crud"
+        self._fixed_port = port
+        self._set_ports(port or free_port(), free_port())
+        self._started = False
         self.max_rows, self.max_seconds, self.users = max_rows, max_seconds, users
         self.anonymous_updates = anonymous_updates
         self.proc: subprocess.Popen | None = None
@@ -119,9 +116,40 @@ class VirtuosoServer:
             shutil.copyfile(_template_db(), db)
             self._granted = True
         (self.root / "vsp").mkdir(exist_ok=True)
+        # The first start picks free ports; if another process takes one
+        # before Virtuoso listens (two test runs at once), pick others.
+        # Later starts keep the ports (a store that goes away and comes back).
+        for _attempt in range(1 if self._started else 5):
+            if self._launch(exe, timeout):
+                break
+            self._set_ports(self._fixed_port or free_port(), free_port())
+        else:
+            raise RuntimeError("virtuoso-t found its ports in use: "
+                               + self.log_path.read_text(errors="replace")[-3000:])
+        self._started = True
+        if not self._granted:
+            if self.anonymous_updates:
+                self.sql("GRANT SPARQL_UPDATE TO \"SPARQL\";")
+            for name, password in self.users:
+                self.sql(f"DB.DBA.USER_CREATE('{name}', '{password}');")
+                self.sql(f"GRANT SPARQL_UPDATE TO \"{name}\";")
+            self._granted = True
+        return self
+
+    def _set_ports(self, port: int, sql_port: int) -> None:
+        self.port, self.sql_port = port, sql_port
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.url = self.base + "/sparql"            # what `--push` and `--store` take
+        self.query_url = self.update_url = self.url
+        self.gsp_url = self.base + "/sparql-graph-crud"
+
+    def _launch(self, exe: str, timeout: float) -> bool:
+        """Start virtuoso-t and wait until it answers: True; False if it
+        exited because one of its ports was taken."""
         (self.root / "virtuoso.ini").write_text(INI.format(
             root=self.root, sql_port=self.sql_port, http_port=self.port,
             max_rows=self.max_rows, max_seconds=self.max_seconds), encoding="utf-8")
+        seen = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:   # the server keeps its own descriptor
             self.proc = subprocess.Popen(
                 [exe, "+foreground", "+configfile", str(self.root / "virtuoso.ini")],
@@ -132,21 +160,21 @@ class VirtuosoServer:
         while True:
             try:
                 with urllib.request.urlopen(probe, timeout=2):
-                    break
+                    return True
             except OSError:
+                if self.proc.poll() is not None:
+                    with open(self.log_path, "rb") as f:
+                        f.seek(seen)
+                        said = f.read().decode(errors="replace")
+                    if not self._started and ("Failed HTTP listen" in said
+                                              or "Failed to start listening" in said):
+                        self.proc = None
+                        return False
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError("virtuoso-t did not start: "
                                        + self.log_path.read_text(errors="replace")[-3000:]) from None
                 time.sleep(0.1)
-        if not self._granted:
-            if self.anonymous_updates:
-                self.sql("GRANT SPARQL_UPDATE TO \"SPARQL\";")
-            for name, password in self.users:
-                self.sql(f"DB.DBA.USER_CREATE('{name}', '{password}');")
-                self.sql(f"GRANT SPARQL_UPDATE TO \"{name}\";")
-            self._granted = True
-        return self
 
     def sql(self, statement: str) -> str:
         """Run one SQL statement as dba (isql-vt)."""
