@@ -626,3 +626,16 @@ id:test-claim a kop:AttributedOpinion ;
     f'kop:provider id:testonia ; kop:recipient id:test-hub ; '
     f'kop:summary "Testonia supports Hubland, test case {i:02d}."@en ; kop:statedIn src:S01 .\n'
     for i in range(1, 61))
+
+
+def query_answer(result):
+    """A pyoxigraph query result as a comparable value: ASK's boolean,
+    SELECT's rows as sorted tuples of strings, a graph's sorted triples."""
+    import pyoxigraph as ox
+
+    if isinstance(result, ox.QueryBoolean):
+        return bool(result)
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        return sorted(tuple(str(row[n]) for n in names) for row in result)
+    return sorted(str(t) for t in result)

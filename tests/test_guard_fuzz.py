@@ -16,6 +16,7 @@ import os
 import pyoxigraph as ox
 import pytest
 from attack_helpers import KNOWN_ATTACKS, Canary
+from helpers import query_answer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -210,16 +211,7 @@ def test_the_gallery_answers_the_same_through_the_guard(built_project):
             "https://w3id.org/kopru/graph/asserted")])
         guarded = store.query(found.text.embedded, default_graph=[ox.NamedNode(
             "https://w3id.org/kopru/graph/asserted")])
-        assert _answer(direct) == _answer(guarded), q.slug
-
-
-def _answer(res):
-    if isinstance(res, ox.QueryBoolean):
-        return bool(res)
-    if isinstance(res, ox.QuerySolutions):
-        names = [v.value for v in res.variables]
-        return sorted(tuple(str(row[n]) for n in names) for row in res)
-    return sorted(str(t) for t in res)
+        assert query_answer(direct) == query_answer(guarded), q.slug
 
 
 @pytest.mark.parametrize("query, expected", [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from helpers import REPO_ROOT, wait_for
+from helpers import REPO_ROOT, query_answer, wait_for
 
 from server import formats
 from server import namespaces as ns
@@ -16,15 +16,6 @@ from server.pipeline.gallery import load_queries
 from server.pipeline.project import Project
 from server.query import analysis, engine
 from server.query.thread_executor import ThreadExecutor
-
-
-def _answer(res):
-    if isinstance(res, ox.QueryBoolean):
-        return bool(res)
-    if isinstance(res, ox.QuerySolutions):
-        names = [v.value for v in res.variables]
-        return sorted(tuple(str(row[n]) for n in names) for row in res)
-    return sorted(str(t) for t in res)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +38,8 @@ def test_every_gallery_question_gets_the_same_answer_from_the_copy(store_dir):
     assert queries
     for q in queries:
         text = analysis.analyze(q.text).text.embedded
-        assert _answer(e.store.query(text, default_graph=graphs)) == \
-            _answer(disk.query(text, default_graph=graphs)), q.slug
+        assert query_answer(e.store.query(text, default_graph=graphs)) == \
+            query_answer(disk.query(text, default_graph=graphs)), q.slug
 
 
 def test_a_build_over_the_limit_is_read_from_disk(store_dir, monkeypatch):

@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
 import generate  # noqa: E402  (bench/generate.py)
+from reasoning_compare import PREFIXES  # noqa: E402  (the examples' prefixes)
 
 # Triples the fast engine may entail that owlrl does not (EXTRA), or miss
 # (MISSING), on the shipped and 10k graphs. Both empty: the engines agree
@@ -133,13 +134,6 @@ def test_fast_equals_owlrl_on_10k_synthetic(synthetic_10k):
 
 # --- one construct at a time --------------------------------------------------------
 
-PREFIXES = """\
-@prefix : <http://example.org/> .
-@prefix owl: <http://www.w3.org/2002/07/owl#> .
-@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-"""
 
 
 def _triples(ttl: str) -> list:

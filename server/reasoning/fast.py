@@ -242,16 +242,10 @@ def _refuse_unsupported(terms: _Terms, schema: Iterable[tuple[int, int, int]]) -
 
 def _check_list_loops(terms: _Terms, schema: Iterable[tuple[int, int, int]]) -> None:
     """A list that loops stops the build (owlrl would raise in the middle)."""
-    heads = {terms.iri(p) for p in lists.HEAD_PREDICATES}
-    rest_id = terms.iri(RDF + "rest")
-    schema = list(schema)
-    rest = lists.first_asserted((s, o) for s, p, o in schema if p == rest_id)
     name = TermNames()
-    for s, p, o in schema:
-        if p in heads:
-            # read() calls the lambda before it returns, so s and p are this round's
-            lists.read(o, {}, rest,
-                       lambda: f"{name(terms.terms[s])} {name(terms.terms[p])}")  # noqa: B023
+    lists.refuse_loops(schema, {terms.iri(p) for p in lists.HEAD_PREDICATES},
+                       terms.iri(RDF + "rest"),
+                       lambda s, p: f"{name(terms.terms[s])} {name(terms.terms[p])}")
 
 
 # --- the rules, read off the closed schema ------------------------------------------

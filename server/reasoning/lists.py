@@ -8,7 +8,9 @@ error (owlrl itself raises a ValueError). Works on any hashable terms.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Iterable
+from typing import Any
 
 from server.errors import BuildError
 from server.namespaces import OWL
@@ -44,3 +46,14 @@ def read(head: Hashable, first: dict, rest: dict,
                              "OWL RL cannot read it; end the list with rdf:nil")
         seen.add(node)
     return members
+
+
+def refuse_loops(triples: Iterable[tuple], heads: set, rest_predicate: Hashable,
+                 describe: Callable[[Any, Any], str]) -> None:
+    """A BuildError if a list that an axiom heads (its predicate in `heads`)
+    loops; `describe(subject, predicate)` names the axiom for the message."""
+    triples = list(triples)
+    rest = first_asserted((s, o) for s, p, o in triples if p == rest_predicate)
+    for s, p, o in triples:
+        if p in heads:
+            read(o, {}, rest, functools.partial(describe, s, p))

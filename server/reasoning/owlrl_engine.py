@@ -128,15 +128,9 @@ def _check_list_loops(triples: list) -> None:
 
     from server.terms import to_oxigraph_term
 
-    rest_predicate = URIRef(RDF + "rest")
-    heads = {URIRef(p) for p in lists.HEAD_PREDICATES}
-    rest = lists.first_asserted((s, o) for s, p, o in triples if p == rest_predicate)
     name = TermNames()
-    for s, p, o in triples:
-        if p in heads:
-            # read() calls the lambda before it returns, so s and p are this round's
-            lists.read(o, {}, rest,
-                       lambda: f"{name(to_oxigraph_term(s))} {name(to_oxigraph_term(p))}")  # noqa: B023
+    lists.refuse_loops(triples, {URIRef(p) for p in lists.HEAD_PREDICATES}, URIRef(RDF + "rest"),
+                       lambda s, p: f"{name(to_oxigraph_term(s))} {name(to_oxigraph_term(p))}")
 
 
 def _tuned(work, premises: list) -> list:
