@@ -193,6 +193,15 @@ def get(client, path: str, accept: str | None = None, follow: bool = True, **hea
     return client.get(path, headers=h, follow_redirects=follow)
 
 
+def html_page(client, path: str, status: int = 200, **headers) -> str:
+    """The page at `path` as a reader's browser gets it: `status`, HTML, no
+    redirect followed; header names as keywords (Accept_Language=…)."""
+    r = get(client, path, accept="text/html", follow=False, **headers)
+    assert r.status_code == status, (path, r.status_code, r.text[:500])
+    assert r.headers["Content-Type"].startswith("text/html"), (path, r.headers["Content-Type"])
+    return r.text
+
+
 # --- the kopru command -------------------------------------------------------------------
 
 

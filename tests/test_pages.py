@@ -11,18 +11,12 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from helpers import get
+from helpers import get, html_page
 
 
 @pytest.fixture
 def site(pages_client):
     return pages_client
-
-
-def page(client, path: str, **headers) -> str:
-    r = get(client, path, accept="text/html", **headers)
-    assert r.status_code == 200, (path, r.status_code, r.text[:500])
-    return r.text
 
 
 def title_of(text: str) -> str:
@@ -38,44 +32,44 @@ def jsonld_of(text: str) -> dict:
 # --- the entity page ----------------------------------------------------------------
 
 def test_title_follows_lang_parameter_and_accept_language(site):
-    assert title_of(page(site, "/id/testonia.html")) == "Testonia"
-    assert title_of(page(site, "/id/testonia.html?lang=tr")) == "Testoniya"
-    assert title_of(page(site, "/id/testonia.html?lang=sq")) == "Testonië"
-    assert title_of(page(site, "/id/testonia.html?lang=de")) == "Testonia"      # English fallback
-    assert title_of(page(site, "/id/testonia.html", Accept_Language="tr-TR,tr;q=0.9,en;q=0.5")) \
+    assert title_of(html_page(site, "/id/testonia.html")) == "Testonia"
+    assert title_of(html_page(site, "/id/testonia.html?lang=tr")) == "Testoniya"
+    assert title_of(html_page(site, "/id/testonia.html?lang=sq")) == "Testonië"
+    assert title_of(html_page(site, "/id/testonia.html?lang=de")) == "Testonia"      # English fallback
+    assert title_of(html_page(site, "/id/testonia.html", Accept_Language="tr-TR,tr;q=0.9,en;q=0.5")) \
         == "Testoniya"
-    assert title_of(page(site, "/id/testonia.html", Accept_Language="sr, sq;q=0.8")) == "Testonië"
+    assert title_of(html_page(site, "/id/testonia.html", Accept_Language="sr, sq;q=0.8")) == "Testonië"
     # Hubland has no Albanian name: English.
-    assert title_of(page(site, "/id/test-hub.html?lang=sq")) == "Hubland"
+    assert title_of(html_page(site, "/id/test-hub.html?lang=sq")) == "Hubland"
 
 
 def test_names_panel_lists_every_label_with_its_language(site):
-    text = page(site, "/id/testonia.html")
+    text = html_page(site, "/id/testonia.html")
     names = text[text.index('id="h-names"'):]
     for label, lang in (("Testonia", "en"), ("Testoniya", "tr"), ("Testonië", "sq")):
         assert f'<td lang="{lang}">{label}</td>' in names
 
 
 def test_types_asserted_and_inferred(site):
-    text = page(site, "/id/test-agreement.html")
+    text = html_page(site, "/id/test-agreement.html")
     types = text[text.index('aria-label="Types"'):text.index("</ul>", text.index('aria-label="Types"'))]
     assert re.search(r'class="asserted-type"><a href="/ontology#StrategicPartnershipAgreement">', types)
     assert re.search(r'class="inferred-type"><a href="/ontology#Agreement">', types)
 
 
 def test_values_escaped(site):
-    text = page(site, "/id/test-script.html")
+    text = html_page(site, "/id/test-script.html")
     assert "<script>alert" not in text
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; Sons" in text
     # …also where it appears as a linked label, in a summary, and in the JSON-LD.
-    agreement = page(site, "/id/test-agreement.html")
+    agreement = html_page(site, "/id/test-agreement.html")
     assert "<script>alert" not in agreement and "<b>bold</b>" not in agreement
     assert "&lt;b&gt;bold&lt;/b&gt;" in agreement
     assert jsonld_of(text)["name"] == "<script>alert('x')</script> & Sons"
 
 
 def test_fact_page_money_years_provenance(site):
-    text = page(site, "/id/test-agreement.html")
+    text = html_page(site, "/id/test-agreement.html")
     assert "USD 919.5 million" in text
     assert ">2019</a>" in text
     assert "S21" in text and "(¶5)" in text and 'href="/source/article#S21"' in text
@@ -92,15 +86,15 @@ def test_fact_page_money_years_provenance(site):
 
 
 def test_claims_are_marked_as_someones_view(site):
-    text = page(site, "/id/test-claim.html")
+    text = html_page(site, "/id/test-claim.html")
     assert "Attributed claim" in text and 'class="claim-banner"' in text
     assert "Test observers (unnamed)" in text
-    hub = page(site, "/id/test-hub.html")
+    hub = html_page(site, "/id/test-hub.html")
     assert 'class="prov claim"' in hub and "Test observers say Hubland is a hub." in hub
 
 
 def test_incoming_links_inverse_wording_counts_and_paging(site):
-    first = page(site, "/id/test-hub.html")
+    first = html_page(site, "/id/test-hub.html")
     assert "Links to this entity <small>(62)</small>" in first
     counts = first[first.index('class="counts"'):first.index("</ul>", first.index('class="counts"'))]
     assert re.search(r"recipient of <span class=\"count\">60</span>", counts)
@@ -108,7 +102,7 @@ def test_incoming_links_inverse_wording_counts_and_paging(site):
     rows = re.findall(r'<li><span class="wording">', first)
     assert len(rows) == 50
     assert "page 1 of 2" in first and 'href="?in=2#incoming"' in first
-    second = page(site, "/id/test-hub.html?in=2")
+    second = html_page(site, "/id/test-hub.html?in=2")
     assert len(re.findall(r'<li><span class="wording">', second)) == 12
     assert "Test support 60" in first + second
     both = set(re.findall(r'href="/id/(test-support-\d\d)"', first + second))
@@ -118,14 +112,14 @@ def test_incoming_links_inverse_wording_counts_and_paging(site):
 def test_inverse_of_asserted_link_is_not_duplicated(site):
     # Testonia's party-to link is entailed from the agreement's kop:party: it is
     # shown once, under incoming links, with the inverse's wording.
-    text = page(site, "/id/testonia.html")
+    text = html_page(site, "/id/testonia.html")
     incoming = text[text.index('id="incoming"'):]
     outgoing = text[:text.index('id="incoming"')]
     assert "/id/test-agreement" in incoming and "/id/test-agreement" not in outgoing
 
 
 def test_link_out_badges_coordinates_and_jsonld(site):
-    text = page(site, "/id/testonia.html")
+    text = html_page(site, "/id/testonia.html")
     assert 'href="https://www.wikidata.org/wiki/Q4115189"' in text
     assert "44.7758° N, 17.1856° E" in text
     doc = jsonld_of(text)
@@ -135,14 +129,14 @@ def test_link_out_badges_coordinates_and_jsonld(site):
 
 
 def test_code_list_concept_page(site):
-    text = page(site, "/id/sector-trade.html")
+    text = html_page(site, "/id/sector-trade.html")
     assert "<h1" in text
 
 
 # --- home, search, browse, ontology --------------------------------------------------
 
 def test_home(site):
-    text = page(site, "/")
+    text = html_page(site, "/")
     assert 'id="fig-asserted"' in text and 'id="fig-entailed"' in text
     assert 'href="/browse/Country"' in text and 'action="/search"' in text
     assert 'href="/.well-known/void"' in text
@@ -158,11 +152,11 @@ def test_search_any_language_case_and_accents(site, q):
 
 
 def test_search_html_and_escaping(site):
-    text = page(site, "/search?q=%3Cscript%3E")
+    text = html_page(site, "/search?q=%3Cscript%3E")
     assert "<script>alert" not in text
     assert '/id/test-script"' in text
     assert "&lt;script&gt;" in text
-    assert "Hubülke" in page(site, "/search?q=hubulke")
+    assert "Hubülke" in html_page(site, "/search?q=hubulke")
 
 
 def test_search_js_is_served(site):
@@ -171,16 +165,16 @@ def test_search_js_is_served(site):
 
 
 def test_browse_by_class_with_paging(site):
-    text = page(site, "/browse/Support")
+    text = html_page(site, "/browse/Support")
     assert "page 1 of 2" in text
     assert len(re.findall(r'<li><a href="/id/test-support-', text)) == 50
-    text2 = page(site, "/browse/Support?page=2")
+    text2 = html_page(site, "/browse/Support?page=2")
     assert len(re.findall(r'<li><a href="/id/test-support-', text2)) == 10
     assert get(site, "/browse/NoSuchClass", accept="text/html").status_code == 404
 
 
 def test_ontology_page_documents_terms(site):
-    text = page(site, "/ontology")
+    text = html_page(site, "/ontology")
     country = text[text.index('id="Country"'):text.index("</section>", text.index('id="Country"'))]
     assert "Instances" in country and 'href="/browse/Country"' in country
     party = text[text.index('id="party"'):text.index("</section>", text.index('id="party"'))]

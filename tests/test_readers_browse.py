@@ -9,24 +9,9 @@ import io
 import re
 import unicodedata
 
-import pytest
-
-from server.config import Config
-from server.web import create_app
+from helpers import html_page
 
 ID = "https://w3id.org/kopru/id/"
-
-
-@pytest.fixture(scope="module")
-def client(built_project):
-    root, state = built_project
-    return create_app(Config.from_env(project=str(root), state_dir=state)).test_client()
-
-
-def html_of(client, path: str) -> str:
-    r = client.get(path, headers={"Accept": "text/html"})
-    assert r.status_code == 200, (path, r.status_code)
-    return r.get_data(as_text=True)
 
 
 def listed(text: str) -> list[str]:
@@ -54,7 +39,7 @@ def json_of(client, path: str) -> dict:
 
 
 def test_the_class_tree_with_counts(client):
-    text = html_of(client, "/browse")
+    text = html_page(client, "/browse")
     tree = re.search(r'<nav class="classes-tree".*?</nav>', text, re.S).group(0)
     # Agreement under Fact, the strategic partnership agreement under Agreement.
     fact = tree.index('href="/browse/Fact"')
@@ -84,7 +69,7 @@ def test_a_page_past_the_end_is_not_found(client):
 
 
 def test_rows_show_name_kind_year_and_summary(client):
-    text = html_of(client, "/browse/Agreement")
+    text = html_page(client, "/browse/Agreement")
     row = re.search(r'<li><a href="/id/turkiye-albania-strategic-partnership-agreement".*?</li>',
                     text, re.S).group(0)
     assert "Strategic partnership agreement" in row and "2021" in row
@@ -92,38 +77,38 @@ def test_rows_show_name_kind_year_and_summary(client):
 
 
 def test_year_facet_filters(client):
-    text = html_of(client, "/browse/Fact")
+    text = html_page(client, "/browse/Fact")
     years = facet(text, "year")
     assert years["2021"][1] >= 1 and years["1992"][1] >= 1
     href, n = years["2021"]
-    filtered = html_of(client, href)
+    filtered = html_page(client, href)
     assert len(listed(filtered)) == n
     assert "/id/turkiye-albania-strategic-partnership-agreement" in listed(filtered)
     # The filter in force is a chip that removes it.
     chip = re.search(r'<a class="chip" href="([^"]+)"[^>]*>Year: 2021', filtered)
-    assert chip and len(listed(html_of(client, chip.group(1).replace("&amp;", "&")))) == 50
+    assert chip and len(listed(html_page(client, chip.group(1).replace("&amp;", "&")))) == 50
 
 
 def test_actor_and_country_facets_combine(client):
-    text = html_of(client, "/browse/Agreement")
+    text = html_page(client, "/browse/Agreement")
     actors = facet(text, "actor")
     assert "Albania" in actors and "Türkiye" in actors
-    albania = html_of(client, actors["Albania"][0])
+    albania = html_page(client, actors["Albania"][0])
     assert len(listed(albania)) == actors["Albania"][1]
     both = json_of(client, "/browse/Agreement.json?actor=albania&year=1992")
     assert [r["iri"] for r in both["rows"]] == [ID + "turkiye-albania-defence-cooperation-pact-1992"]
-    countries = facet(html_of(client, "/browse/Project"), "country")
+    countries = facet(html_page(client, "/browse/Project"), "country")
     assert "Bosnia and Herzegovina" in countries
 
 
 def test_sentence_and_sector_facets(client):
-    text = html_of(client, "/browse/Fact")
+    text = html_page(client, "/browse/Fact")
     sentences = facet(text, "sentence")
     assert re.fullmatch(r"S\d\d", next(iter(sentences)))
     s21 = json_of(client, "/browse/Fact.json?sentence=S21")
     assert s21["total"] >= 3 and all("exports" in r["name"].lower() or "trade" in r["name"].lower()
                                      for r in s21["rows"]), s21["rows"]
-    assert facet(html_of(client, "/browse/Project"), "sector")
+    assert facet(html_page(client, "/browse/Project"), "sector")
 
 
 def test_sortable_columns(client):
@@ -137,12 +122,12 @@ def test_sortable_columns(client):
     dated = [r["year"] for r in body["rows"] if r["year"]]
     assert dated == sorted(dated, reverse=True)
     assert not body["rows"][-1]["year"] or all(r["year"] for r in body["rows"])   # undated last
-    text = html_of(client, "/browse/Agreement?sort=year")
+    text = html_page(client, "/browse/Agreement?sort=year")
     assert 'href="/browse/Agreement?sort=-year"' in text      # the column header flips it
 
 
 def test_csv_and_json_are_the_list(client):
-    text = html_of(client, "/browse/Fact?page=1")
+    text = html_page(client, "/browse/Fact?page=1")
     body = json_of(client, "/browse/Fact.json")
     assert body["total"] == 76 and len(body["rows"]) == 76
     assert [r["iri"].replace("https://w3id.org/kopru", "") for r in body["rows"][:50]] == listed(text)
@@ -154,7 +139,7 @@ def test_csv_and_json_are_the_list(client):
 
 
 def test_subclasses_are_listed_with_counts(client):
-    text = html_of(client, "/browse/Project")
+    text = html_page(client, "/browse/Project")
     kinds = re.search(r'data-facet="kind">.*?</section>', text, re.S).group(0)
     assert re.search(r'href="/browse/TransportProject">Transport project</a> <span class="count">7</span>',
                      kinds)

@@ -12,25 +12,10 @@ import re
 import urllib.parse
 from pathlib import Path
 
-import pytest
-
-from server.config import Config
-from server.web import create_app
+from helpers import html_page
 
 REPO = Path(__file__).resolve().parent.parent
 NOT_GIVEN = ("title", "author", "publisher", "date")
-
-
-@pytest.fixture(scope="module")
-def client(built_project):
-    root, state = built_project
-    return create_app(Config.from_env(project=str(root), state_dir=state)).test_client()
-
-
-def page(client, path: str, status: int = 200, **headers) -> str:
-    r = client.get(path, headers={"Accept": "text/html", **headers})
-    assert r.status_code == status, (path, r.status_code)
-    return r.get_data(as_text=True)
 
 
 def section(text: str, start: str, end: str = "</section>") -> str:
@@ -41,7 +26,7 @@ def section(text: str, start: str, end: str = "</section>") -> str:
 # --- the entity page ----------------------------------------------------------------
 
 def test_most_specific_types_first_broader_ones_behind_a_toggle(client):
-    text = page(client, "/id/albania.html")
+    text = html_page(client, "/id/albania.html")
     types = section(text, 'aria-label="Types"', "</ul>")
     toggle = types.index('class="more-types"')
     up_front, behind = types[:toggle], types[toggle:]
@@ -53,16 +38,17 @@ def test_most_specific_types_first_broader_ones_behind_a_toggle(client):
 
 
 def test_a_description_line_under_the_title(client):
-    assert '<p class="description">City in Bosnia and Herzegovina</p>' in page(client, "/id/banja-luka.html")
-    spa = page(client, "/id/turkiye-albania-strategic-partnership-agreement.html")
+    banja_luka = html_page(client, "/id/banja-luka.html")
+    assert '<p class="description">City in Bosnia and Herzegovina</p>' in banja_luka
+    spa = html_page(client, "/id/turkiye-albania-strategic-partnership-agreement.html")
     assert re.search(r'<p class="description">Strategic partnership agreement · 2021</p>', spa)
-    tr = page(client, "/id/banja-luka.html?lang=tr")
+    tr = html_page(client, "/id/banja-luka.html?lang=tr")
     assert re.search(r'<p class="description">Şehir \(Bosna-Hersek\)</p>', tr), \
         re.search(r'<p class="description">.*?</p>', tr)
 
 
 def test_inferred_containment_beside_the_asserted_one(client):
-    text = page(client, "/id/banja-luka.html")
+    text = html_page(client, "/id/banja-luka.html")
     places = section(text, 'id="group-places"')
     main = re.sub(r'<details class="inferred-block">.*?</details>', "", places, flags=re.S)
     within = main[main.index('href="/ontology#within"'):]
@@ -75,7 +61,7 @@ def test_inferred_containment_beside_the_asserted_one(client):
 
 
 def test_incoming_links_grouped_by_relation_and_filtered(client):
-    text = page(client, "/id/turkiye.html")
+    text = html_page(client, "/id/turkiye.html")
     incoming = section(text, 'id="incoming"')
     total = int(re.search(r"Links to this entity <small>\((\d+)\)</small>", incoming).group(1))
     assert total > 60
@@ -85,12 +71,12 @@ def test_incoming_links_grouped_by_relation_and_filtered(client):
     seen = []
     for n in (1, 2):
         groups = re.findall(r'<h3 class="relation">([^<]+)</h3>',
-                            section(page(client, f"/id/turkiye.html?in={n}"), 'id="incoming"'))
+                            section(html_page(client, f"/id/turkiye.html?in={n}"), 'id="incoming"'))
         assert len(groups) == len(set(groups)), groups
         seen += [g for g in groups if g not in seen]
     assert set(seen) == set(chips.values()) and len(seen) > 10
     party_count = int(re.search(r'>party to <span class="count">(\d+)</span>', incoming).group(1))
-    only = section(page(client, "/id/turkiye.html?rel=party"), 'id="incoming"')
+    only = section(html_page(client, "/id/turkiye.html?rel=party"), 'id="incoming"')
     assert re.findall(r'<h3 class="relation">([^<]+)</h3>', only) == ["party to"]
     assert len(re.findall(r'<li><span class="wording">', only)) == party_count
     assert f"Showing {party_count} of {total} links." in only
@@ -98,7 +84,7 @@ def test_incoming_links_grouped_by_relation_and_filtered(client):
 
 
 def test_citations_say_what_cannot_be_checked(client):
-    text = page(client, "/id/albania.html")
+    text = html_page(client, "/id/albania.html")
     tips = re.findall(r'<a href="/source/article#S\d+" title="([^"]+)">S\d+</a>', text)
     assert tips
     for tip in tips:
@@ -107,15 +93,15 @@ def test_citations_say_what_cannot_be_checked(client):
 
 def test_home_and_source_say_the_source_has_no_title_author_publisher_or_date(client):
     for path in ("/", "/source/article"):
-        note = html.unescape(re.search(r'id="source-note"[^>]*>(.*?)</(?:p|aside)>', page(client, path),
+        note = html.unescape(re.search(r'id="source-note"[^>]*>(.*?)</(?:p|aside)>', html_page(client, path),
                                        re.S).group(1)).lower()
         assert all(w in note for w in NOT_GIVEN), (path, note)
-    facts = section(page(client, "/source/article"), 'class="source-facts"', "</dl>")
+    facts = section(html_page(client, "/source/article"), 'class="source-facts"', "</dl>")
     assert facts.count("not given") == 4
 
 
 def test_query_this_entity_runs(client):
-    text = page(client, "/id/albania.html")
+    text = html_page(client, "/id/albania.html")
     link = re.search(r'<a class="button" href="(/sparql\?[^"]+)">Query this entity', text)
     href = html.unescape(link.group(1))
     args = urllib.parse.parse_qs(urllib.parse.urlsplit(href).query)
@@ -128,7 +114,7 @@ def test_query_this_entity_runs(client):
 # --- home, redirects, not found ---------------------------------------------------------
 
 def test_key_figures_a_journalist_reads_before_triple_counts(client):
-    text = page(client, "/")
+    text = html_page(client, "/")
     figures = section(text, 'id="h-fig"')
     for word in ("Facts", "Actors", "Agreements", "Projects", "Money flows", "Claims", "Sentences cited"):
         assert f"<dt>{word}</dt>" in figures, word
@@ -137,7 +123,7 @@ def test_key_figures_a_journalist_reads_before_triple_counts(client):
 
 
 def test_one_search_box_on_the_home_page(client):
-    text = page(client, "/")
+    text = html_page(client, "/")
     assert len(re.findall(r'<input[^>]+name="q"', text)) == 1
     assert 'id="home-q"' in text[:text.index("</header>")]
 
@@ -154,11 +140,11 @@ def test_mistyped_entity_addresses_redirect(client):
 
 
 def test_not_found_suggests_similar_entities(client):
-    text = page(client, "/id/albnia", 404)
+    text = html_page(client, "/id/albnia", 404)
     suggestions = section(text, 'class="suggestions"')
     assert 'href="/id/albania"' in suggestions
     assert 'class="search"' in text and 'value="albnia"' in text
-    other = page(client, "/nothing/here/tika", 404)
+    other = html_page(client, "/nothing/here/tika", 404)
     assert 'href="/id/tika"' in section(other, 'class="suggestions"')
     assert "There is nothing at /nothing/here/tika on this site." in other
     # Scripts get plain text; RDF clients an empty graph, as before.
@@ -172,7 +158,7 @@ def test_favicon(client):
     for path in ("/favicon.ico", "/static/favicon.svg"):
         r = client.get(path)
         assert r.status_code == 200 and r.mimetype == "image/svg+xml" and b"<svg" in r.data
-    assert 'rel="icon"' in page(client, "/")
+    assert 'rel="icon"' in html_page(client, "/")
 
 
 # --- Turkish ------------------------------------------------------------------------------

@@ -10,18 +10,7 @@ import html
 import io
 import re
 
-import pytest
-
-from server.config import Config
-from server.web import create_app
-
 ID = "https://w3id.org/kopru/id/"
-
-
-@pytest.fixture(scope="module")
-def client(built_project):
-    root, state = built_project
-    return create_app(Config.from_env(project=str(root), state_dir=state)).test_client()
 
 
 def found(client, q: str, **args) -> dict:

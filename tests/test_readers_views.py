@@ -16,25 +16,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
-from server.config import Config
-from server.web import create_app
+from helpers import html_page
 
 SVG = "{http://www.w3.org/2000/svg}"
 STATIC = Path(__file__).resolve().parent.parent / "server" / "web" / "static"
 VIEWS = {"timeline": "/timeline", "trade": "/trade", "map": "/map", "network": "/id/turkiye/network"}
-
-
-@pytest.fixture(scope="module")
-def client(built_project):
-    root, state = built_project
-    return create_app(Config.from_env(project=str(root), state_dir=state)).test_client()
-
-
-def page(client, path: str) -> str:
-    r = client.get(path, headers={"Accept": "text/html"})
-    assert r.status_code == 200, (path, r.status_code)
-    return r.get_data(as_text=True)
 
 
 def drawing(client, path: str) -> ET.Element:
@@ -55,7 +41,7 @@ def table(client, path: str) -> list[dict]:
 
 def query_behind(client, path: str) -> list[dict]:
     """Run the page's "query behind this view" on /sparql; its rows."""
-    text = page(client, path)
+    text = html_page(client, path)
     m = re.search(r'<a href="(/sparql\?query=[^"]+)">the query behind this view</a>', text)
     assert m, f"{path} has no query behind it"
     args = urllib.parse.parse_qs(urllib.parse.urlsplit(html.unescape(m.group(1))).query)
@@ -71,7 +57,7 @@ def query_behind(client, path: str) -> list[dict]:
 @pytest.mark.parametrize("name", VIEWS)
 def test_every_view_has_csv_json_and_its_query(client, name):
     path = VIEWS[name]
-    text = page(client, path)
+    text = html_page(client, path)
     downloads = re.search(r'<p class="downloads">.*?</p>', text, re.S).group(0)
     assert f'href="{path}.csv"' in downloads and f'href="{path}.json"' in downloads
     rows = table(client, f"{path}.csv")
@@ -145,13 +131,13 @@ def test_the_map_draws_country_outlines_with_labels_and_a_legend(client):
     legend = " ".join(t.text or "" for t in groups(root, "kv-legend")[0].iter(SVG + "text"))
     for words in ("city", "project", "route", "not in the graph"):
         assert words in legend, words
-    text = page(client, "/map")
+    text = html_page(client, "/map")
     assert "Natural Earth" in text and "natural-earth/README.md" in text
     assert "<image" not in text and "tile" not in text.lower()
 
 
 def test_locator_maps_draw_the_outlines_too(client):
-    text = page(client, "/id/banja-luka.html")
+    text = html_page(client, "/id/banja-luka.html")
     side = text[text.index('id="h-coords"'):]
     mini = ET.fromstring(side[side.index("<svg"):side.index("</svg>") + 6])
     assert len(list(groups(mini, "kv-outlines")[0].iter(SVG + "path"))) >= 10

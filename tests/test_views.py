@@ -13,17 +13,10 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from helpers import build_project, get, make_shipped_ontology_project
+from helpers import build_project, get, html_page, make_shipped_ontology_project
 
 SVG = "{http://www.w3.org/2000/svg}"
 VIEWS = ["/timeline", "/trade", "/map", "/id/albania/network"]
-
-
-def page(client, path: str, **headers) -> str:
-    r = get(client, path, accept="text/html", **headers)
-    assert r.status_code == 200, (path, r.status_code, r.text[:500])
-    assert r.headers["Content-Type"].startswith("text/html"), r.headers["Content-Type"]
-    return r.text
 
 
 def inline_svg(text: str) -> ET.Element:
@@ -57,7 +50,7 @@ def hrefs(el: ET.Element) -> set[str]:
 
 @pytest.mark.parametrize("path", VIEWS)
 def test_view_is_html_with_inline_svg_and_a_standalone_svg(client, path):
-    text = page(client, path)
+    text = html_page(client, path)
     root = inline_svg(text)
     assert root.tag == SVG + "svg" and root.find(SVG + "title") is not None
     alone = svg_doc(client, path + ".svg")
@@ -77,7 +70,7 @@ def test_views_are_deterministic(built_project, make_app):
 
 
 def test_timeline_years_and_the_relative_lane(client):
-    root = inline_svg(page(client, "/timeline"))
+    root = inline_svg(html_page(client, "/timeline"))
     dated = groups(root, "kv-dated")[0]
     years = {g.get("data-year") for g in groups(dated, "kv-item")}
     assert {"1992", "1996", "2008", "2021", "2024"} <= years
@@ -100,7 +93,7 @@ def test_timeline_years_and_the_relative_lane(client):
 
 
 def test_timeline_page_lists_the_same_facts(client):
-    text = page(client, "/timeline")
+    text = html_page(client, "/timeline")
     for year in ("1992", "1996", "2008", "2021", "2024"):
         assert f'<tr data-year="{year}">' in text
     lane = text[text.index('class="relative-lane"'):]
@@ -109,7 +102,7 @@ def test_timeline_page_lists_the_same_facts(client):
 
 
 def test_trade_chart_values_sorted_and_linked(client):
-    root = inline_svg(page(client, "/trade"))
+    root = inline_svg(html_page(client, "/trade"))
     bars = groups(root, "kv-bar")
     texts = [all_text(b) for b in bars]
     values = ["USD 919.5 million", "USD 791.5 million", "USD 712.4 million"]
@@ -124,7 +117,7 @@ def test_trade_chart_values_sorted_and_linked(client):
 
 
 def test_network_of_albania(client):
-    root = inline_svg(page(client, "/id/albania/network"))
+    root = inline_svg(html_page(client, "/id/albania/network"))
     links = hrefs(root)
     assert "/id/turkiye-albania-strategic-partnership-agreement" in links
     assert "/id/turkiye-albania-strategic-partnership-agreement/network" in links
@@ -135,7 +128,7 @@ def test_network_of_albania(client):
                 if "/id/turkiye-albania-strategic-partnership-agreement" in hrefs(g))
     assert node.get("data-direction") == "in" and "party to" in all_text(node)
     # Asserted links by default; the closure's on request.
-    inferred = inline_svg(page(client, "/id/albania/network?inferred=1"))
+    inferred = inline_svg(html_page(client, "/id/albania/network?inferred=1"))
     assert len(groups(inferred, "kv-node")) >= len(groups(root, "kv-node"))
 
 
@@ -145,7 +138,7 @@ def test_network_of_an_unknown_entity_is_404(client):
 
 
 def test_map_has_the_four_cities_and_says_it_is_schematic(client):
-    text = page(client, "/map")
+    text = html_page(client, "/map")
     assert "schematic" in text.lower()
     root = inline_svg(text)
     places = groups(root, "kv-places")[0]
@@ -162,15 +155,15 @@ def test_map_has_the_four_cities_and_says_it_is_schematic(client):
 
 
 def test_entity_pages_link_the_views(client):
-    city = page(client, "/id/banja-luka.html")
+    city = html_page(client, "/id/banja-luka.html")
     side = city[city.index('id="h-coords"'):]
     mini = inline_svg(side)
     assert "Banja Luka" in all_text(mini)
     assert 'href="/map"' in side
-    albania = page(client, "/id/albania.html")
+    albania = html_page(client, "/id/albania.html")
     assert 'href="/id/albania/network"' in albania
     assert 'id="h-coords"' not in albania               # no coordinates, no map
-    home = page(client, "/")
+    home = html_page(client, "/")
     for path in ("/timeline", "/trade", "/map"):
         assert f'href="{path}"' in home
         assert f'href="{path}"' in home[:home.index("</header>")]   # the nav
@@ -263,7 +256,7 @@ def no_markup_elements(root: ET.Element) -> None:
                                   "/id/xss-land/network", "/id/albania/network",
                                   "/id/xss-city.html"])
 def test_labels_with_markup_are_text(xss_client, path):
-    text = page(xss_client, path)
+    text = html_page(xss_client, path)
     assert_escaped(text)
     root = inline_svg(text)
     no_markup_elements(root)
@@ -275,31 +268,31 @@ def test_labels_with_markup_are_text(xss_client, path):
 
 
 def test_markup_labels_round_trip_as_text(xss_client):
-    timeline = inline_svg(page(xss_client, "/timeline"))
+    timeline = inline_svg(html_page(xss_client, "/timeline"))
     assert "<script>alert('dated')</script> pact" in all_text(groups(timeline, "kv-dated")[0])
     lane = groups(timeline, "kv-lane-relative")[0]
     assert "<img src=x onerror=alert(1)> relative deal" in all_text(lane)
-    text = page(xss_client, "/timeline")
+    text = html_page(xss_client, "/timeline")
     assert "&lt;script&gt;alert(&#39;dated&#39;)&lt;/script&gt; pact" in text
 
-    trade = inline_svg(page(xss_client, "/trade"))
+    trade = inline_svg(html_page(xss_client, "/trade"))
     titles = " ".join(t.text or "" for t in trade.iter(SVG + "title"))
     assert "<script>alert('flow')</script> exports" in titles
     assert "USD 123.5 million" in all_text(trade)
 
-    world = inline_svg(page(xss_client, "/map"))
+    world = inline_svg(html_page(xss_client, "/map"))
     assert '<b>Bold</b> City & "Quotes"' in all_text(groups(world, "kv-places")[0])
     markers = " ".join(t.text or "" for t in groups(world, "kv-markers")[0].iter(SVG + "title"))
     assert "<script>alert('road')</script> road" in markers
     assert "Airport & <u>runway</u>" in markers       # in Albania: drawn at its centre
 
-    net = inline_svg(page(xss_client, "/id/xss-dated/network"))
+    net = inline_svg(html_page(xss_client, "/id/xss-dated/network"))
     assert "<script>alert('land')</script> & Land" in " ".join(
         t.text or "" for t in net.iter(SVG + "title"))
 
 
 def test_attribute_values_are_escaped(xss_client):
     # Quotes in a label end up in <title> text and in no attribute unescaped.
-    text = page(xss_client, "/map")
+    text = html_page(xss_client, "/map")
     assert 'City & "Quotes"' not in text
     assert "City &amp; &#34;Quotes&#34;" in text or "City &amp; &quot;Quotes&quot;" in text
