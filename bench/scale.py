@@ -62,20 +62,6 @@ def label(n: int) -> str:
 # --- memory of a process tree ----------------------------------------------------------
 
 
-def _tree(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-        except OSError:
-            pass
-    return out
-
-
 def _pss_rss(pid: int) -> tuple[int, int]:
     pss = rss = 0
     try:
@@ -100,9 +86,13 @@ class TreeMemory(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
+        # Imported here, in the measuring process only: the closure children
+        # run this file with another checkout's `server` on their path.
+        from server.pipeline.limits import process_tree
+
         while not self.done.is_set():
             pss = rss = 0
-            for p in _tree(self.pid):
+            for p in process_tree(self.pid):
                 a, b = _pss_rss(p)
                 pss += a
                 rss += b

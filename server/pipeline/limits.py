@@ -119,7 +119,7 @@ class Watchdog(threading.Thread):
         told_at = None
         before = pss(pid)   # what the process held before: not the build's
         while not self._stop_event.wait(INTERVAL):
-            pids = [pid] + [p for c in self.children for p in _tree(c)]
+            pids = [pid] + [p for c in self.children for p in process_tree(c)]
             used = sum(map(pss, pids)) - before
             self.peak = max(self.peak, used)
             if used <= self.limit:
@@ -165,7 +165,8 @@ def pss(pid: int) -> int:
     return 0
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (those alive now)."""
     out, todo = [], [pid]
     while todo:
         p = todo.pop()
