@@ -648,3 +648,16 @@ def query_answer(result):
         names = [v.value for v in result.variables]
         return sorted(tuple(str(row[n]) for n in names) for row in result)
     return sorted(str(t) for t in result)
+
+
+# Queries that name another tenant's graph (<urn:other>, holding "other
+# tenant") in every way SPARQL can: through Köprü each must answer no rows.
+OTHER_TENANT_QUERIES = [
+    ('SELECT * { ?s ?p "other tenant" }', {}),
+    ('SELECT * { GRAPH ?g { ?s ?p "other tenant" } }', {}),
+    ('SELECT * FROM <urn:other> { ?s ?p ?o }', {}),
+    ('SELECT * FROM NAMED <urn:other> { GRAPH ?g { ?s ?p ?o } }', {}),
+    ("SELECT * { ?s ?p ?o }", {"default-graph-uri": "urn:other"}),
+    ("SELECT * { GRAPH ?g { ?s ?p ?o } }", {"named-graph-uri": "urn:other"}),
+    ("SELECT * { GRAPH <urn:other> { ?s ?p ?o } }", {}),
+]

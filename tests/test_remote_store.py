@@ -24,6 +24,7 @@ from helpers import (
     ENTAILED,
     ID,
     ONTOLOGY,
+    OTHER_TENANT_QUERIES,
     REPO_ROOT,
     SHAPES,
     ClosedPort,
@@ -209,14 +210,7 @@ def test_the_dataset_is_koprus_graphs_whatever_the_store_default(tiny_remote, ti
     assert r.status == 204, r
     try:
         c = tiny_remote.test_client()
-        for q, params in [
-            ('SELECT * { ?s ?p "other tenant" }', {}),
-            ('SELECT * { GRAPH ?g { ?s ?p "other tenant" } }', {}),
-            ('SELECT * FROM <urn:other> { ?s ?p ?o }', {}),
-            ('SELECT * FROM NAMED <urn:other> { GRAPH ?g { ?s ?p ?o } }', {}),
-            ("SELECT * { ?s ?p ?o }", {"default-graph-uri": "urn:other"}),
-            ("SELECT * { GRAPH ?g { ?s ?p ?o } }", {"named-graph-uri": "urn:other"}),
-        ]:
+        for q, params in OTHER_TENANT_QUERIES:
             r = c.get(SPARQL, query_string={"query": q, **params})
             assert r.status_code == 200 and r.get_json()["results"]["bindings"] == [], \
                 (q, params, r.text)

@@ -25,7 +25,16 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from competency_expected import EXPECTED, check
-from helpers import REPO_ROOT, http, kopru_env, push_build, run_kopru, start_kopru_server, wait_for
+from helpers import (
+    OTHER_TENANT_QUERIES,
+    REPO_ROOT,
+    http,
+    kopru_env,
+    push_build,
+    run_kopru,
+    start_kopru_server,
+    wait_for,
+)
 from virtuoso import VirtuosoServer, direct_query, direct_update
 
 pytestmark = pytest.mark.remote        # a real Virtuoso (and Oxigraph) server
@@ -358,13 +367,7 @@ def test_other_graphs_stay_invisible(virtuoso, served):
     try:
         url = served.url + "/sparql"
         for q, params in [
-            ('SELECT * { ?s ?p "other tenant" }', {}),
-            ('SELECT * { GRAPH ?g { ?s ?p "other tenant" } }', {}),
-            ('SELECT * FROM <urn:other> { ?s ?p ?o }', {}),
-            ('SELECT * FROM NAMED <urn:other> { GRAPH ?g { ?s ?p ?o } }', {}),
-            ("SELECT * { ?s ?p ?o }", {"default-graph-uri": "urn:other"}),
-            ("SELECT * { GRAPH ?g { ?s ?p ?o } }", {"named-graph-uri": "urn:other"}),
-            ("SELECT * { GRAPH <urn:other> { ?s ?p ?o } }", {}),
+            *OTHER_TENANT_QUERIES,
             ("SELECT * FROM <http://www.openlinksw.com/schemas/virtrdf#> { ?s ?p ?o }", {}),
         ]:
             r = http("GET", url, params={"query": q, **params})
