@@ -48,6 +48,18 @@ def unavailable() -> str | None:
     return None
 
 
+def require_browser() -> None:
+    """Skip the calling test when there is no browser here; in CI, where
+    `make test-deps` installs one, fail instead."""
+    import pytest
+
+    why = unavailable()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run in CI: {why}", pytrace=False)
+        pytest.skip(why)
+
+
 class Browser:
     """One headless Chromium session with its own fresh profile directory."""
 

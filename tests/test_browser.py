@@ -14,13 +14,12 @@ CI=true a missing browser is a failure, since `make test` installs it.
 
 from __future__ import annotations
 
-import os
 import re
 import urllib.error
 import urllib.request
 
 import pytest
-from browser import DESKTOP, PHONE, Browser, unavailable
+from browser import DESKTOP, PHONE, Browser, require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -49,11 +48,7 @@ window.fetch = function (url, options) {
 
 @pytest.fixture(scope="session")
 def browser():
-    why = unavailable()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests cannot run in CI: {why}", pytrace=False)
-        pytest.skip(why)
+    require_browser()
     b = Browser(DESKTOP)
     try:
         yield b

@@ -11,12 +11,11 @@ test-artifacts/screens/readers-*.png (gitignored).
 
 from __future__ import annotations
 
-import os
 import re
 import urllib.parse
 
 import pytest
-from browser import DESKTOP, PHONE, Browser, unavailable
+from browser import DESKTOP, PHONE, Browser, require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -35,11 +34,7 @@ PAGES = [
 
 @pytest.fixture(scope="module")
 def b(kopru_server):
-    why = unavailable()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests cannot run in CI: {why}", pytrace=False)
-        pytest.skip(why)
+    require_browser()
     browser = Browser(DESKTOP)
     browser.base = kopru_server.url
     try:
