@@ -102,6 +102,9 @@ SETTINGS: tuple[Setting, ...] = (
             "--workers"),
     Setting("KOPRU_QUERY_TIMEOUT", "query_timeout", float, "`10`",
             "seconds a query may run before it is stopped (503)", "--timeout"),
+    Setting("KOPRU_REQUEST_TIMEOUT", "request_timeout", float, "`10`",
+            "seconds a client may take to send its whole request (headers and body); a "
+            "slower one gets 408 and is disconnected"),
     Setting("KOPRU_RESULT_LIMIT", "result_limit", int, "`10000`",
             "most rows or triples in one answer; longer answers are cut and say so",
             "--result-limit"),
@@ -158,6 +161,7 @@ class Config:
     state_dir: Path | None = None        # None → <project>/.kopru
     store_path: Path | None = None       # None → <state>/current
     query_timeout: float = 10.0          # seconds; the query is stopped after this
+    request_timeout: float = 10.0        # seconds to receive a whole request (then 408)
     result_limit: int = 10_000           # rows (SELECT) or triples (CONSTRUCT/DESCRIBE)
     max_query_bytes: int = 100_000       # larger query texts → 413
     query_memory_mb: int = 1024          # a worker's growth while one query runs (0: no limit)
@@ -248,6 +252,8 @@ class Config:
     def check(self) -> None:
         if self.query_timeout <= 0:
             raise ValueError("the query timeout must be positive")
+        if self.request_timeout <= 0:
+            raise ValueError("the request timeout must be positive")
         if self.result_limit <= 0:
             raise ValueError("the result limit must be positive")
         if self.max_query_bytes <= 0:

@@ -9,6 +9,7 @@ it does. Deadlines here are hang detectors, never performance bounds.
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 import time
@@ -112,7 +113,7 @@ def test_the_answer_cache_is_bounded_in_bytes_with_its_keys():
     try:
         before = tracemalloc.get_traced_memory()[0]
         cache = AnswerCache(budget)
-        for i in range(400):
+        for i in range(100):                 # ~22 MiB of entries: most are evicted
             query = f"SELECT * {{ ?s ?p ?o }} # {i} " + "é" * 49_000
             graphs = tuple(f"https://example.org/graph/{i}/{j}/" + "x" * 80 for j in range(1000))
             cache.put(("v1", query, graphs, None, "json"),
@@ -159,13 +160,25 @@ def test_a_redirect_does_not_repeat_the_host_header(client):
 # --- over a real gunicorn server ---------------------------------------------------------
 
 
+# Short limits, so that a runaway query or a slow client is stopped within
+# seconds: the memory limit is reached well before the query time limit
+# (the cross join passes 150 MiB in a fraction of a second).
+QUERY_SECONDS, REQUEST_SECONDS = 2, 2
+
+
 @pytest.fixture(scope="module")
 def server(built_project):
-    env = kopru_env(KOPRU_QUERY_MEMORY="300", KOPRU_LONG_QUERIES="1",
-                    KOPRU_RESULT_CACHE_BYTES="0")
-    s = start_kopru_server("--workers", "2", "--timeout", "8", env=env)
+    env = kopru_env(KOPRU_QUERY_MEMORY="150", KOPRU_LONG_QUERIES="1",
+                    KOPRU_RESULT_CACHE_BYTES="0", KOPRU_REQUEST_TIMEOUT=str(REQUEST_SECONDS))
+    s = start_kopru_server("--workers", "2", "--timeout", str(QUERY_SECONDS), env=env)
     yield s
     s.stop()
+
+
+def _both_workers(server) -> list[int]:
+    """The two worker pids, once both are up (a test before may have ended one)."""
+    return wait_for(lambda: (lambda w: len(w) == 2 and w)(server_workers(server.proc.pid)), 30,
+                    "both workers")
 
 
 def _answers(url: str) -> bool:
@@ -175,11 +188,10 @@ def _answers(url: str) -> bool:
 
 @pytest.mark.server
 def test_a_query_past_its_memory_is_stopped(server):
-    before = wait_for(lambda: (lambda w: len(w) == 2 and w)(server_workers(server.proc.pid)), 30,
-                      "both workers")
+    before = _both_workers(server)
     status, headers, text = get(server.sparql_url, CROSS_JOIN, timeout=60)
     assert status == 503, text
-    assert "300 MiB" in text and "memory" in text
+    assert "150 MiB" in text and "memory" in text
     wait_for(lambda: len(server_workers(server.proc.pid)) == 2
              and server_workers(server.proc.pid) != before, 30, "the replacement worker")
     assert _answers(server.url)
@@ -219,7 +231,9 @@ def test_adversarial_queries_do_not_block_the_endpoint(server):
 @pytest.mark.server
 def test_long_queries_beyond_the_slots_are_stopped_and_short_ones_answered(server):
     """One long-query slot: of two runaway queries one is stopped after a
-    second with a reason, and short queries are answered meanwhile."""
+    quarter of a second with a reason, the other at the query time limit, and
+    short queries are answered meanwhile."""
+    _both_workers(server)              # each runaway has a worker of its own
     replies = []
     threads = [threading.Thread(target=lambda: replies.append(
         get(server.sparql_url, "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
@@ -245,29 +259,50 @@ def test_a_huge_get_is_refused_at_once(server):
 
 
 @pytest.mark.server
-def test_a_slow_client_does_not_hold_a_worker(built_project):
-    """A client that sends its headers a byte a second; with one worker,
-    another client is still answered (before: only after gunicorn's 30 s
-    watchdog killed the worker)."""
-    with start_kopru_server("--workers", "1") as s:
-        slow = socket.create_connection(("127.0.0.1", s.port))
-        slow.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n")
-        stop = threading.Event()
+def test_a_slow_client_does_not_hold_a_worker(server):
+    """Clients that send their headers a byte every half second, one for
+    each worker: another client is still answered, once the request
+    deadline has freed a worker (before: only after gunicorn's 30 s
+    watchdog killed the worker), and each slow client gets 408."""
+    _both_workers(server)
+    slow = []
+    for _ in range(2):
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n")
+        slow.append(sock)
+    answers: list[bytes] = []
 
-        def trickle():
-            try:
-                while not stop.is_set():
-                    slow.sendall(b"X")
-                    time.sleep(1)
-            except OSError:
-                pass
-        threading.Thread(target=trickle, daemon=True).start()
+    def trickle():
+        # A byte to each every half second until the server answers it (an
+        # absolute deadline, not one that each byte pushes back); then read
+        # the answer and close, as a client does (gunicorn lingers until then).
+        sending = list(slow)
         try:
-            time.sleep(1)
-            status, _, _ = get(s.sparql_url, CHEAP, timeout=25)
-            assert status == 200
-        finally:
-            stop.set()
-        slow.settimeout(10)
-        assert b"408" in slow.recv(100)
-        slow.close()
+            while sending:
+                answered, _, _ = select.select(sending, [], [], 0.5)
+                for sock in answered:
+                    sending.remove(sock)
+                    sock.settimeout(10)
+                    answer = b""
+                    while chunk := sock.recv(4096):
+                        answer += chunk
+                    answers.append(answer)
+                    sock.close()
+                for sock in sending:
+                    sock.sendall(b"X")
+        except OSError as e:
+            answers.append(repr(e).encode())
+    reader = threading.Thread(target=trickle, daemon=True)
+    reader.start()
+    try:
+        time.sleep(0.5)                  # each worker has taken a slow client
+        status, _, _ = get(server.sparql_url, CHEAP, timeout=25)
+        assert status == 200
+        reader.join(30)
+        assert len(answers) == 2, answers
+        for answer in answers:
+            assert b" 408 " in answer and f"within {REQUEST_SECONDS} s".encode() in answer, \
+                answer
+    finally:
+        for sock in slow:
+            sock.close()

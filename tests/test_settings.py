@@ -97,6 +97,7 @@ def _sample_values() -> list[str]:
     samples = {"KOPRU_PROJECT": ".", "KOPRU_STATE_DIR": "/tmp/s", "KOPRU_STORE": "/tmp/s/c",
                "KOPRU_HOST": "0.0.0.0", "KOPRU_PORT": "9000", "KOPRU_WORKERS": "3",
                "KOPRU_QUERY_TIMEOUT": "2.5", "KOPRU_RESULT_LIMIT": "7",
+               "KOPRU_REQUEST_TIMEOUT": "4",
                "KOPRU_MAX_QUERY_BYTES": "5000", "KOPRU_QUERY_MEMORY": "64",
                "KOPRU_LONG_QUERIES": "1",
                "KOPRU_SERVICE_ALLOWLIST": "https://example.org/sparql",

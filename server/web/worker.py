@@ -2,7 +2,8 @@
 and a size limit on reading each request, so that a client sending its
 headers a byte at a time, or a request line of 25 MB, cannot hold a worker
 (or make gunicorn's line reader work for half a minute). Such a client
-gets 408, 413 or 414 and the worker moves on. See SECURITY.md for what a
+gets 408, 413 or 414 and the worker moves on. The deadline is
+KOPRU_REQUEST_TIMEOUT (10 s by default). See SECURITY.md for what a
 reverse proxy adds in front.
 """
 
@@ -13,7 +14,6 @@ import time
 
 from gunicorn.workers.sync import SyncWorker
 
-REQUEST_SECONDS = 10        # the whole request, headers and body, arrives within this
 SEND_SECONDS = 60           # one write of the answer to the client may take this long
 HEADER_BYTES = 64 << 10     # all header lines together
 
@@ -35,9 +35,9 @@ class _LimitedSocket:
     """The client socket as gunicorn reads it: every read within the
     request's deadline and byte budget. Everything else is the socket's."""
 
-    def __init__(self, sock, line_limit: int, total_limit: int):
+    def __init__(self, sock, seconds: float, line_limit: int, total_limit: int):
         self._sock = sock
-        self._deadline = time.monotonic() + REQUEST_SECONDS
+        self._deadline = time.monotonic() + seconds
         self._line_left: int | None = line_limit   # None once the request line is in
         self._line_limit = line_limit
         self._left = total_limit
@@ -85,17 +85,19 @@ class _LimitedSocket:
 
 class KopruWorker(SyncWorker):
     def handle(self, listener, client, addr):
-        max_query = self.wsgi.config["KOPRU"].max_query_bytes
-        line = max_query * 3 + 1024              # a GET carries the query percent-encoded
+        config = self.wsgi.config["KOPRU"]
+        line = config.max_query_bytes * 3 + 1024   # a GET carries the query percent-encoded
         body = self.wsgi.config["MAX_CONTENT_LENGTH"] or 0
-        super().handle(listener, _LimitedSocket(client, line, line + HEADER_BYTES + body), addr)
+        super().handle(listener, _LimitedSocket(client, config.request_timeout, line,
+                                                line + HEADER_BYTES + body), addr)
 
     def handle_error(self, req, client, addr, exc):
         if isinstance(exc, _SlowClient):
+            seconds = self.wsgi.config["KOPRU"].request_timeout
             _answer(client, 408, "Request Timeout",
-                    f"The request did not arrive within {REQUEST_SECONDS} s.")
-            log.info("closed a connection from %s: its request took longer than %d s to "
-                     "arrive", addr[0] if addr else "?", REQUEST_SECONDS)
+                    f"The request did not arrive within {seconds:g} s.")
+            log.info("closed a connection from %s: its request took longer than %g s to "
+                     "arrive", addr[0] if addr else "?", seconds)
         elif isinstance(exc, _TooLarge) and exc.line:
             _answer(client, 414, "URI Too Long",
                     f"The request line is longer than {exc.limit} bytes; send a long query "
