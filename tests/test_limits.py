@@ -78,7 +78,7 @@ def test_the_guards_work_grows_with_the_query_not_faster():
     twice (the lexer's patterns are possessive)."""
     from server import lexer
 
-    for text in adversarial(20_000).values():
+    for text in adversarial(5_000).values():      # counts, not times: size is not the point
         small = sum(1 for _ in lexer.all_tokens(text))
         large = sum(1 for _ in lexer.all_tokens(text.replace("{ ", "{ " + text[10:-2] * 3, 1)))
         assert large <= 4 * small + 10
