@@ -1,8 +1,8 @@
 """`kopru validate` and `kopru build` fail safe: hostile input, a full disk,
 a damaged store, a build killed halfway.
 
-Each case runs the real command (`python -m server`) and checks what a
-person sees — a clear message, no traceback, exit 1 (2 for a project that
+Each case runs the real command (`python -m server`; a store it starts
+from is built in this process) and checks what a person sees — a clear message, no traceback, exit 1 (2 for a project that
 is not usable) — and what is left: the previous store still current, no
 temporary store behind.
 """
@@ -181,7 +181,7 @@ def fill(disk: Path) -> Path:
 def test_a_full_disk_fails_the_build_and_keeps_the_previous_store(force, small_disk, tmp_path):
     project = make_tiny_project(tmp_path / "p")
     state = small_disk / "state"
-    assert kopru(project, "build", state=state).returncode == 0
+    assert not build(Project(project, state_dir=state)).skipped   # the previous store
     before = current(state)
     with open(project / "graph" / "actors.ttl", "a", encoding="utf-8") as f:
         f.write('id:kosovo a kop:State ; rdfs:label "Kosovo"@en .\n')
@@ -202,7 +202,7 @@ def test_a_full_disk_fails_the_build_and_keeps_the_previous_store(force, small_d
 def test_a_damaged_store_is_rebuilt_not_called_up_to_date(tmp_path):
     project = make_tiny_project(tmp_path / "p")
     state = tmp_path / "state"
-    assert kopru(project, "build", state=state).returncode == 0
+    assert not build(Project(project, state_dir=state)).skipped
     db = (state / "current").resolve() / "db"
     sst = max(db.glob("*.sst"), key=lambda p: p.stat().st_size)
     data = bytearray(sst.read_bytes())
@@ -256,7 +256,7 @@ def test_a_failed_build_removes_its_temporary_store(tmp_path):
     """The closure finds a contradiction after the store was begun."""
     project = make_tiny_project(tmp_path / "p")
     state = tmp_path / "state"
-    assert kopru(project, "build", state=state).returncode == 0
+    assert not build(Project(project, state_dir=state)).skipped   # the previous store
     before = current(state)
     with open(project / "graph" / "actors.ttl", "a", encoding="utf-8") as f:
         f.write('id:turkiye a kop:Company .\n')   # Company is disjoint with State
