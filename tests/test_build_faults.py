@@ -2,9 +2,9 @@
 a damaged store, a build killed halfway.
 
 Each case runs the real command (`python -m server`; a store it starts
-from is built in this process) and checks what a person sees — a clear message, no traceback, exit 1 (2 for a project that
-is not usable) — and what is left: the previous store still current, no
-temporary store behind.
+from is built in this process) and checks what a person sees — a clear
+message, no traceback, exit 1 (2 for a project that is not usable) — and
+what is left: the previous store still current, no temporary store behind.
 """
 
 from __future__ import annotations
