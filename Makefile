@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: venv build validate serve test test-deps lint fuzz fuzz-guard fuzz-reasoning bench clean
+.PHONY: venv build validate serve test test-deps lint fuzz fuzz-guard fuzz-reasoning fuzz-pipeline bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,7 +77,7 @@ lint: $(VENV)/.installed-lint
 # long run); FUZZ_EXAMPLES=N sets how many examples each test
 # draws (by default 20,000 queries for the guard, 5,000 ontologies for the reasoner).
 FUZZ_EXAMPLES ?=
-fuzz: fuzz-guard fuzz-reasoning
+fuzz: fuzz-guard fuzz-reasoning fuzz-pipeline
 
 # The query guard against the engine, with a canary listener that no query may reach.
 fuzz-guard: $(VENV)/.installed-test
@@ -95,6 +95,13 @@ fuzz-reasoning: $(VENV)/.installed-test
 	  tests/test_reasoning_fuzz.py tests/test_reasoning_owl2.py \
 	  tests/test_reasoning.py::test_fast_equals_owlrl_on_10k_synthetic \
 	  tests/test_reasoning.py::test_synthetic_10k_is_valid
+
+# The build pipeline's proof runs: both validators on every broken variant at
+# once at 10k triples, and a build killed at 20k (make test: 800 and 5k).
+fuzz-pipeline: $(VENV)/.installed-test
+	KOPRU_LONG_PROOFS=1 $(BIN)/python -m pytest -q -p no:cacheprovider --timeout=0 \
+	  tests/test_validation_engines.py::test_validators_agree_on_all_variants_at_once_at_10k \
+	  tests/test_build_faults.py::test_a_killed_build_at_20k_leaves_nothing_the_next_build_does_not_remove
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/build.py

@@ -53,9 +53,11 @@ syn:trade-new a kop:TradeFlow ;
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, Path]:
-    """A synthetic project and its state dir, built once for the module."""
+    """A synthetic project and its state dir, built once for the module:
+    800 triples in files of at most 100 (several files of a kind, blank
+    nodes), in which every mutation finds a match."""
     base = tmp_path_factory.mktemp("synthetic")
-    generate.generate(base / "p", 1_200, seed=11, file_triples=400)
+    generate.generate(base / "p", 800, seed=3, file_triples=100)
     assert not build(Project(base / "p", state_dir=base / "state")).skipped
     return base / "p", base / "state"
 

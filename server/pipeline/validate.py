@@ -1,8 +1,11 @@
 """SHACL validation of the instance data (the build's gate).
 
-Data graph: every graph/*.ttl merged. Ontology graph: ontology/*.ttl (pyshacl
-mixes its declarations and axioms into the data graph, so sh:targetClass
-reaches instances of subclasses). Shapes: ontology/shapes.ttl. No RDFS/OWL
+Data graph: every graph/*.ttl merged, with the ontology's declarations and
+axioms mixed in (what pyshacl's `inoculate` takes from ontology/*.ttl when
+given it as ont_graph), so sh:targetClass reaches instances of subclasses.
+The mix-in is computed once per ontology (`ontology_mixin`) and added to
+the graph handed to pyshacl, instead of pyshacl cloning the data graph and
+inoculating it again on every call. Shapes: ontology/shapes.ttl. No RDFS/OWL
 inference is run here. SHACL-SPARQL constraints are enabled. A result of
 severity sh:Violation fails the build; sh:Warning and sh:Info are reported
 but let it go on. Only top-level results are reported: the nested results
@@ -24,9 +27,11 @@ Two validators (`engine`, or KOPRU_VALIDATOR):
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 import pyoxigraph as ox
 
@@ -148,7 +153,7 @@ def validate(project: Project | ParsedProject, *, engine: str | None = None,
         if chosen == "shacl":
             result = _validate_fast(parsed, data_nt)
         else:
-            result = _run_pyshacl(parsed, parsed.data_graph)
+            result = _run_pyshacl(parsed)
             result.note = why
     result.files = len(parsed.files)
     result.triples = parsed.count()
@@ -195,21 +200,26 @@ def unsupported_shapes(shapes_triples: Iterable) -> str:
     return ""
 
 
-def _run_pyshacl(parsed: ParsedProject, data_graph, *, focus: set | None = None,
-                 data_triples: list | None = None) -> ValidationResult:
-    """pyshacl over `data_graph` (the whole data, or a neighbourhood given
-    also as `data_triples`); with `focus`, only results about those nodes
-    (N-Triples strings) count."""
+def _run_pyshacl(parsed: ParsedProject, data_triples: list | None = None, *,
+                 focus: set | None = None) -> ValidationResult:
+    """pyshacl over the whole data (or `data_triples`, a neighbourhood);
+    with `focus`, only results about those nodes (N-Triples strings) count."""
     import logging
 
     import pyshacl
 
     logging.getLogger("pyshacl").setLevel(logging.ERROR)
     shapes = resolve_sparql_targets(parsed, data_triples)
+    data = parsed.triples("graph") if data_triples is None else data_triples
+    # The graph pyshacl would make from the data and ont_graph (a clone, then
+    # inoculate), made here from the mix-in computed once: a graph of our
+    # own, so pyshacl may work on it in place.
+    mixed = to_rdflib_graph(chain(data, mixin_triples(parsed)), parsed.prefixes)
     conforms, report, _text = pyshacl.validate(
-        data_graph,
+        mixed,
         shacl_graph=shapes,
-        ont_graph=parsed.ontology_graph if len(parsed.ontology_graph) else None,
+        ont_graph=None,
+        inplace=True,
         inference="none",
         abort_on_first=False,
         allow_warnings=True,
@@ -220,7 +230,13 @@ def _run_pyshacl(parsed: ParsedProject, data_graph, *, focus: set | None = None,
     )
     if not hasattr(report, "subjects"):  # pyshacl.errors.ValidationFailure
         raise ShapesError(f"ontology/shapes.ttl could not be applied: {report}")
-    violations = _violations(report, parsed, data_graph)
+    # Labels and files of blank nodes come from the data alone (without
+    # the mix-in), built only when a blank node is reported.
+    if data_triples is None:
+        violations = _violations(report, parsed, lambda: parsed.data_graph)
+    else:
+        violations = _violations(report, parsed,
+                                 lambda: to_rdflib_graph(data_triples, parsed.prefixes))
     if focus is not None:
         violations = [v for v in violations if v.focus_node in focus]
     conforms = not any(v.severity == "Violation" for v in violations)
@@ -241,7 +257,7 @@ def _validate_fast(parsed: ParsedProject, data_nt: bytes | None) -> ValidationRe
     if not results:
         return ValidationResult(conforms=True, engine="shacl")
     if any(r.focus_node.startswith("_:") for r in results):
-        full = _run_pyshacl(parsed, parsed.data_graph)
+        full = _run_pyshacl(parsed)
         full.note = "the fast validator reported a blank node; pyshacl checked everything"
         return full
     fast_focus = {r.focus_node for r in results}
@@ -249,13 +265,12 @@ def _validate_fast(parsed: ParsedProject, data_nt: bytes | None) -> ValidationRe
     index = TripleIndex(parsed.triples("graph"))
     reach = shapes_reach(parsed.triples("shapes"))
     triples = neighbourhood(index, nodes, reach)
-    checked = _run_pyshacl(parsed, to_rdflib_graph(triples, parsed.prefixes), focus=fast_focus,
-                           data_triples=triples)
+    checked = _run_pyshacl(parsed, triples, focus=fast_focus)
     if {v.focus_node for v in checked.violations} == fast_focus:
         checked.engine = "shacl"
         checked.note = "findings confirmed by pyshacl"
         return checked
-    full = _run_pyshacl(parsed, parsed.data_graph)
+    full = _run_pyshacl(parsed)
     full.note = "pyshacl and the fast validator disagreed; pyshacl checked everything"
     return full
 
@@ -273,8 +288,7 @@ def problems_of(parsed: ParsedProject, triples: list, nodes: set, *,
         return [f"{r.focus_node} {r.path or ''}: {r.message}" for r in
                 run_fast_validator(shapes_text(parsed), data, ontology_mixin(parsed))
                 if r.focus_node in focus or r.focus_node.startswith("_:")]
-    result = _run_pyshacl(parsed, to_rdflib_graph(triples, parsed.prefixes), focus=focus,
-                          data_triples=triples)
+    result = _run_pyshacl(parsed, triples, focus=focus)
     return [f"{v.focus_label} {v.path_label}: {v.message}" for v in result.violations]
 
 
@@ -313,13 +327,31 @@ def ontology_mixin(parsed: ParsedProject) -> str:
     `inoculate`: class and property declarations and axioms), as N-Triples:
     the fast validator needs the same graph to agree with pyshacl."""
     if "mixin" not in parsed.derived:
-        from pyshacl.rdfutil.inoculate import inoculate
-        from rdflib import Graph
-
-        mixed = inoculate(Graph(), parsed.ontology_graph)  # type: ignore[arg-type]
-        parsed.derived["mixin"] = (mixed.serialize(format="nt")
-                                   if len(parsed.ontology_graph) else "")
+        parsed.derived["mixin"] = _mixin_of(ntriples(parsed.triples("ontology")))
     return parsed.derived["mixin"]
+
+
+@functools.lru_cache(maxsize=4)
+def _mixin_of(ontology_nt: bytes) -> str:
+    """The mix-in of an ontology (N-Triples), once per process however many
+    builds and validations use it (blank nodes are named after their content
+    when parsed, so the same files give the same N-Triples)."""
+    if not ontology_nt:
+        return ""
+    from pyshacl.rdfutil.inoculate import inoculate
+    from rdflib import Graph
+
+    ontology = to_rdflib_graph(q.triple for q in ox.parse(ontology_nt, ox.RdfFormat.N_TRIPLES))
+    return inoculate(Graph(), ontology).serialize(format="nt")  # type: ignore[arg-type]
+
+
+def mixin_triples(parsed: ParsedProject) -> list:
+    """`ontology_mixin` as pyoxigraph triples (parsed once per parse)."""
+    if "mixin_triples" not in parsed.derived:
+        text = ontology_mixin(parsed).encode("utf-8")
+        parsed.derived["mixin_triples"] = [q.triple for q in
+                                           ox.parse(text, ox.RdfFormat.N_TRIPLES)] if text else []
+    return parsed.derived["mixin_triples"]
 
 
 def resolve_sparql_targets(parsed: ParsedProject, data: list | None = None):
@@ -394,10 +426,15 @@ def _rdflib_term(term):
     return RdflibTerms().term(term)
 
 
-def _violations(report, parsed: ParsedProject, data) -> list[Violation]:
+def _violations(report, parsed: ParsedProject, data_graph) -> list[Violation]:
+    """The report's top-level results; `data_graph()` gives the data graph
+    (for blank nodes' owners)."""
+    from functools import cache
+
     from rdflib import RDF, BNode, Literal, URIRef
     from rdflib.namespace import SH as RSH
 
+    data = cache(data_graph)
     prefixes = parsed.prefixes
     out: list[Violation] = []
     seen = set()
@@ -474,7 +511,7 @@ def _path_n3(report, path) -> str:
 
 
 def _focus_label(focus, data, prefixes, depth: int = 0) -> str:
-    """id:albania for IRIs; for a blank node, what points at it:
+    """id:albania for IRIs; for a blank node, what points at it in `data()`:
     '[ ] (kop:amount of id:some-flow)'."""
     from rdflib import BNode, URIRef
 
@@ -482,7 +519,7 @@ def _focus_label(focus, data, prefixes, depth: int = 0) -> str:
         return shorten(str(focus), prefixes)
     if isinstance(focus, BNode):
         if depth < 4:
-            for s, p in data.subject_predicates(focus):
+            for s, p in data().subject_predicates(focus):
                 owner = _focus_label(s, data, prefixes, depth + 1)
                 return f"[ ] ({shorten(str(p), prefixes)} of {owner})"
         return "[ ] (a blank node)"
@@ -490,7 +527,7 @@ def _focus_label(focus, data, prefixes, depth: int = 0) -> str:
 
 
 def _files_of_bnode_owner(parsed: ParsedProject, focus, data) -> list[str]:
-    for s, _p in data.subject_predicates(focus):
+    for s, _p in data().subject_predicates(focus):
         files = parsed.files_of(s.n3())
         if files:
             return files
