@@ -70,16 +70,18 @@ def build(project: Project, *, force: bool = False,
             if result:
                 return result
         with memory_limit(inputs) as limit:
+            closure_first = True
             if not force:
                 from server.pipeline.incremental import FullBuildNeeded, build_incrementally
 
                 try:
                     return build_incrementally(project, inputs, h, say, t_start, limit)
                 except FullBuildNeeded as e:
+                    closure_first = not e.invalid
                     if e.reason:
                         say("incremental", time.perf_counter() - t_start,
                             f"not possible: {e.reason}; building everything")
-            return _build(project, inputs, h, say, t_start, limit)
+            return _build(project, inputs, h, say, t_start, limit, closure_first=closure_first)
 
 
 def _up_to_date(project: Project, h: str, t_hash: float, say: Progress, *,
@@ -100,7 +102,10 @@ def _up_to_date(project: Project, h: str, t_hash: float, say: Progress, *,
 
 
 def _build(project: Project, inputs: list[InputFile], h: str, say: Progress,
-           t_start: float, limit) -> BuildResult:
+           t_start: float, limit, *, closure_first: bool = True) -> BuildResult:
+    """Validate and compute the closure (at once when `closure_first`;
+    after validation when the change is known to break a shape, so that a
+    build bound to fail does not compute a closure it will not use)."""
     from server.pipeline.closure_job import ClosureJob
     from server.pipeline.parse import ntriples, parse_project
     from server.pipeline.validate import ontology_mixin, validate
@@ -115,13 +120,15 @@ def _build(project: Project, inputs: list[InputFile], h: str, say: Progress,
     with StoreWriter(project, h) as writer:
         limit.on_hard_stop(writer.discard)
         t0 = time.perf_counter()
-        closure = ClosureJob(parsed, writer.path)
+        closure = ClosureJob(parsed, writer.path) if closure_first else None
         try:
             validation = validate(parsed, data_nt=data_nt)
             timings["validate"] = time.perf_counter() - t0
             if not validation.conforms:
                 say("validate", timings["validate"], f"{len(validation.errors)} violations")
                 raise ValidationFailed(validation)
+            if closure is None:
+                closure = ClosureJob(parsed, writer.path)
             warn = f", {len(validation.warnings)} warnings" if validation.warnings else ""
             how = f" ({validation.engine}{'; ' + validation.note if validation.note else ''})"
             say("validate", timings["validate"], f"conforms{warn}{how}")
@@ -162,7 +169,8 @@ def _build(project: Project, inputs: list[InputFile], h: str, say: Progress,
             saved = closure.wait_saved()
             timings["save_wait"] = time.perf_counter() - t1
         finally:
-            closure.cancel()
+            if closure is not None:
+                closure.cancel()
         manifest = _manifest(project, h, inputs, parsed, inferred, validation, timings)
         manifest["closure_state"] = saved
         store_dir = writer.finish(manifest)

@@ -54,9 +54,10 @@ class FullBuildNeeded(Exception):
     """This change needs the whole pipeline; `reason` says why ("" when
     there is nothing to say, e.g. the first build)."""
 
-    def __init__(self, reason: str = "") -> None:
+    def __init__(self, reason: str = "", *, invalid: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.invalid = invalid    # the change breaks a shape: validation will fail
 
 
 def build_incrementally(project: Project, inputs: list[InputFile], h: str, say: Progress,
@@ -99,7 +100,7 @@ def build_incrementally(project: Project, inputs: list[InputFile], h: str, say: 
             timings["validate"] = time.perf_counter() - t0
             if found:
                 raise FullBuildNeeded(f"the change breaks a shape ({found[0]}); validating "
-                                      "everything for the report")
+                                      "everything for the report", invalid=True)
             say("validate", timings["validate"], f"conforms ({note})")
 
             t0 = time.perf_counter()
