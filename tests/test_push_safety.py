@@ -42,6 +42,11 @@ META_GRAPH = "https://w3id.org/kopru/graph/meta"
 PUSHES_GRAPH = "https://w3id.org/kopru/graph/pushes"
 META = "https://w3id.org/kopru/meta#"
 COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+# Readers here reuse the store's version they read for 0.2 s (the default
+# is a second), so a push's grace, which must outlast that and a query in
+# flight, can be 0.8 s: 0.6 s for the query, as a second's reuse and a
+# 1.5 s grace would leave 0.5 s.
+VERSION_MAX_AGE, GRACE = 0.2, 0.8
 
 TOWNS = """\
 @prefix kop: <https://w3id.org/kopru/ontology#> .
@@ -158,7 +163,8 @@ def test_concurrent_pushes_with_readers(store, builds):
     push(builds["A"], store)
     server = start_kopru_server("--store", store.url, "--workers", "2", project=builds["A"][0],
                                 env=kopru_env(KOPRU_STATE_DIR=str(builds["A"][1]),
-                                              KOPRU_RESULT_CACHE_BYTES="0"))
+                                              KOPRU_RESULT_CACHE_BYTES="0",
+                                              KOPRU_STORE_VERSION_MAX_AGE=str(VERSION_MAX_AGE)))
     seen: dict[str, list] = {"kopru": [], "direct": []}
     errors: list = []
     stop = threading.Event()
@@ -174,7 +180,7 @@ def test_concurrent_pushes_with_readers(store, builds):
             time.sleep(0.02)
 
     def direct_reader():
-        remote = RemoteStore(Endpoints.from_url(store.url))
+        remote = RemoteStore(Endpoints.from_url(store.url), version_max_age=VERSION_MAX_AGE)
         while not stop.is_set():
             try:
                 c = remote.triple_counts()
@@ -193,7 +199,7 @@ def test_concurrent_pushes_with_readers(store, builds):
             # --force: both push, though the store may hold one of the builds
             results.append(push_store_dir(
                 (builds[name][1] / "current").resolve(), Endpoints.from_url(store.url),
-                force=True, grace=1.5, progress=lambda step, sec, text: said.append(text)))
+                force=True, grace=GRACE, progress=lambda step, sec, text: said.append(text)))
         except Exception as e:                  # noqa: BLE001
             results.append(e)
 
@@ -208,7 +214,7 @@ def test_concurrent_pushes_with_readers(store, builds):
                 t.start()
             for t in pushes:
                 t.join(300)
-        time.sleep(1.5)                         # readers see the last pointer
+        time.sleep(GRACE)                       # readers see the last pointer
         stop.set()
         for t in readers:
             t.join(30)
@@ -236,7 +242,7 @@ def test_concurrent_pushes_with_readers(store, builds):
 
 def test_second_push_waits_for_the_first(store, builds):
     push(builds["A"], store)
-    plant_claim(store, 4, "builder-1 pid 4242")
+    plant_claim(store, 2, "builder-1 pid 4242")
     r = push(builds["B"], store)
     assert "another push is running (builder-1 pid 4242)" in r.stderr, r.stderr
     assert whole_version(store) == counts_of(builds["B"][1])
@@ -247,7 +253,7 @@ def test_push_gives_up_with_a_clear_message(store, builds):
     push(builds["A"], store)
     before = pointer(store)["version"]
     plant_claim(store, 600, "builder-2 pid 99")
-    r = push(builds["B"], store, check=False, KOPRU_STORE_PUSH_TIMEOUT="3")
+    r = push(builds["B"], store, check=False, KOPRU_STORE_PUSH_TIMEOUT="2")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "another push to this store is running (builder-2 pid 99" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
@@ -283,15 +289,15 @@ def health(app) -> tuple[int, dict]:
 
 
 def health_when(app, ok: bool, what: str) -> tuple[int, dict]:
-    """/healthz once it is (ok) or is not (not ok) 200: Köprü may trust the
-    store's pointer it read for up to a second."""
+    """/healthz once it is (ok) or is not (not ok) 200: Köprü may reuse the
+    store's version it read for VERSION_MAX_AGE."""
     return wait_for(lambda: (lambda h: h if (h[0] == 200) == ok else None)(health(app)), 30,
                     f"/healthz to see {what}")
 
 
 def test_a_damaged_store_is_unhealthy_and_the_next_push_repairs_it(store, builds, make_app):
     push(builds["A"], store)
-    app = make_app(*builds["A"], store_url=store.url)
+    app = make_app(*builds["A"], store_url=store.url, store_version_max_age=VERSION_MAX_AGE)
     assert health(app)[0] == 200
     version = pointer(store)["version"]
     # the asserted graph of the current version is lost (as in issue 9)
@@ -316,7 +322,7 @@ def test_healthz_is_not_ok_when_the_pointer_names_a_missing_version(store, build
     """A pointer naming a version whose graphs are gone entirely (a store
     restored from an old backup of the meta graph, say)."""
     push(builds["A"], store)
-    app = make_app(*builds["A"], store_url=store.url)
+    app = make_app(*builds["A"], store_url=store.url, store_version_max_age=VERSION_MAX_AGE)
     assert health(app)[0] == 200
     version = pointer(store)["version"]
     for g in GRAPHS:

@@ -235,9 +235,10 @@ def direct_update(server, update: str) -> None:
 
 
 def graphs_of(server) -> set[str]:
-    """The named graphs the store holds."""
+    """The named graphs the store holds (GROUP BY: Virtuoso takes a second
+    over a SELECT DISTINCT of the same)."""
     return {b["g"]["value"] for b in direct_query(
-        server, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")}
+        server, "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
 
 
 def reset_store(server) -> None:
