@@ -9,6 +9,8 @@ need to treat either store alike.
                                parametrize a fixture over it to run a test on both
     direct_query(server, q)    ask the store itself (not through Köprü): rows
     direct_update(server, u)   change the store behind Köprü's back
+    reset_store(server)        empty it back to what it held when new (one
+                               server per module, reset before each test)
 """
 
 from __future__ import annotations
