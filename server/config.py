@@ -138,6 +138,9 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds each request of a push may take"),
     Setting("KOPRU_STORE_PUSH_GRACE", "push_grace", float, "`15`",
             "seconds a push keeps the previous version for queries still using it"),
+    Setting("KOPRU_STORE_VERSION_MAX_AGE", "store_version_max_age", float, "`1`",
+            "seconds a worker reuses the remote store's version it read before reading it "
+            "again (keep it well below the push grace)"),
     Setting("KOPRU_REASONER", "reasoner", _reasoner, "`fast`",
             "the build's OWL RL engine: `fast`, `owlrl` (tuned owlrl) or `exact` (plain owlrl)"),
     Setting("KOPRU_VALIDATOR", "validator", _validator, "`auto`",
@@ -178,6 +181,7 @@ class Config:
     store_gsp_url: str | None = None
     push_timeout: float = 600.0
     push_grace: float = 15.0
+    store_version_max_age: float = 1.0   # seconds (server/stores/remote.py VERSION_MAX_AGE)
     reasoner: str = "fast"
     validator: str = "auto"
     build_memory: int | None = None      # bytes; None → 512 MiB + 128 × input size
@@ -268,6 +272,8 @@ class Config:
             raise ValueError("the number of workers must be positive")
         if self.push_timeout <= 0 or self.push_grace < 0:
             raise ValueError("the push timeout must be positive and its grace not negative")
+        if self.store_version_max_age < 0:
+            raise ValueError("the store version's maximum age cannot be negative")
         if self.store_url is not None and not self.store_url.startswith(("http://", "https://")):
             raise ValueError(f"the store URL {self.store_url!r} is not an http(s) URL")
         for url in self.service_allowlist:

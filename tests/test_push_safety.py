@@ -8,17 +8,31 @@ Now a push holds a lease in the store (renewed while it runs, expiring if
 it dies), the version the pointer names is checked whole before and after
 the switch, /healthz is 503 for a version that is not whole, and a push
 repairs such a store without --force.
+
+One store server of each kind serves the module, emptied before each test
+(tests/virtuoso.py's reset_store); pushes and the app run in this process,
+and a real `kopru serve` where real readers race real pushes.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from helpers import http, kopru_env, make_tiny_project, run_kopru, start_kopru_server
-from virtuoso import STORE_SERVER_KINDS, STORE_SERVERS, direct_query, direct_update
+from helpers import (
+    STATE_ENV,
+    build_project,
+    http,
+    kopru_env,
+    make_tiny_project,
+    run_cli,
+    start_kopru_server,
+    wait_for,
+)
+from virtuoso import STORE_SERVER_KINDS, STORE_SERVERS, direct_query, direct_update, reset_store
 
 pytestmark = pytest.mark.remote        # real Oxigraph and Virtuoso servers
 
@@ -28,6 +42,11 @@ META_GRAPH = "https://w3id.org/kopru/graph/meta"
 PUSHES_GRAPH = "https://w3id.org/kopru/graph/pushes"
 META = "https://w3id.org/kopru/meta#"
 COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+# Readers here reuse the store's version they read for 0.2 s (the default
+# is a second), so a push's grace, which must outlast that and a query in
+# flight, can be 0.8 s: 0.6 s for the query, as a second's reuse and a
+# 1.5 s grace would leave 0.5 s.
+VERSION_MAX_AGE, GRACE = 0.2, 0.8
 
 TOWNS = """\
 @prefix kop: <https://w3id.org/kopru/ontology#> .
@@ -49,8 +68,7 @@ def build(root: Path, towns: int) -> tuple[Path, Path]:
         onto.write_text(onto.read_text() + 'kop:Village a owl:Class ; rdfs:subClassOf '
                         'kop:Place ; rdfs:label "village"@en .\n', encoding="utf-8")
     state = root / "state"
-    r = run_kopru("--project", project, "build", env=kopru_env(KOPRU_STATE_DIR=str(state)))
-    assert r.returncode == 0, r.stderr
+    build_project(project, state)
     return project, state
 
 
@@ -68,17 +86,26 @@ def counts_of(state: Path) -> tuple:
     return tuple(manifest["counts"][k] for k in ("asserted", "entailed", "ontology", "shapes"))
 
 
-@pytest.fixture(params=STORE_SERVER_KINDS)
-def store(request, tmp_path):
-    """A fresh, empty store of each kind."""
-    with STORE_SERVERS[request.param](tmp_path / request.param) as server:
+@pytest.fixture(scope="module", params=STORE_SERVER_KINDS)
+def store_server(request, tmp_path_factory):
+    """One store server of each kind for the module."""
+    with STORE_SERVERS[request.param](tmp_path_factory.mktemp(request.param)) as server:
         yield server
 
 
+@pytest.fixture
+def store(store_server):
+    """That server, empty: every test starts from a store nothing was pushed to."""
+    reset_store(store_server)
+    return store_server
+
+
 def push(build_dirs, store, *extra: str, check: bool = True, **env: str):
+    """`kopru build --push` (in this process). No grace: no reader here
+    needs the previous version (test_concurrent_pushes_with_readers' do)."""
     project, state = build_dirs
-    r = run_kopru("--project", project, "build", "--push", store.url, *extra,
-                  env=kopru_env(KOPRU_STATE_DIR=str(state), KOPRU_STORE_PUSH_GRACE="1", **env))
+    r = run_cli("--project", project, "build", "--push", store.url, *extra,
+                env={STATE_ENV: str(state), "KOPRU_STORE_PUSH_GRACE": "0", **env})
     if check:
         assert r.returncode == 0, r.stdout + r.stderr
     return r
@@ -109,7 +136,7 @@ def plant_claim(store, expires_in: float, holder: str) -> None:
     """A push lease as another push (alive or dead) leaves it."""
     claim = f"{PUSHES_GRAPH}#lease-planted{int(time.time() * 1000)}"
     direct_update(store, f"INSERT DATA {{ GRAPH <{PUSHES_GRAPH}> {{ <{claim}> "
-                         f"<{META}expiresAt> {int(time.time() + expires_in)} ; "
+                         f"<{META}expiresAt> {math.ceil(time.time() + expires_in)} ; "
                          f'<{META}holder> "{holder}" }} }}')
 
 
@@ -134,9 +161,10 @@ def test_concurrent_pushes_with_readers(store, builds):
     expected = {counts_of(builds["A"][1]): "A", counts_of(builds["B"][1]): "B"}
     assert len(expected) == 2
     push(builds["A"], store)
-    server = start_kopru_server("--store", store.url, project=builds["A"][0],
+    server = start_kopru_server("--store", store.url, "--workers", "2", project=builds["A"][0],
                                 env=kopru_env(KOPRU_STATE_DIR=str(builds["A"][1]),
-                                              KOPRU_RESULT_CACHE_BYTES="0"))
+                                              KOPRU_RESULT_CACHE_BYTES="0",
+                                              KOPRU_STORE_VERSION_MAX_AGE=str(VERSION_MAX_AGE)))
     seen: dict[str, list] = {"kopru": [], "direct": []}
     errors: list = []
     stop = threading.Event()
@@ -149,9 +177,10 @@ def test_concurrent_pushes_with_readers(store, builds):
                 continue
             c = {b["g"]["value"]: int(b["n"]["value"]) for b in r.json()["results"]["bindings"]}
             seen["kopru"].append(tuple(c.get(g, 0) for g in GRAPHS))
+            time.sleep(0.02)
 
     def direct_reader():
-        remote = RemoteStore(Endpoints.from_url(store.url))
+        remote = RemoteStore(Endpoints.from_url(store.url), version_max_age=VERSION_MAX_AGE)
         while not stop.is_set():
             try:
                 c = remote.triple_counts()
@@ -170,7 +199,7 @@ def test_concurrent_pushes_with_readers(store, builds):
             # --force: both push, though the store may hold one of the builds
             results.append(push_store_dir(
                 (builds[name][1] / "current").resolve(), Endpoints.from_url(store.url),
-                force=True, grace=1.5, progress=lambda step, sec, text: said.append(text)))
+                force=True, grace=GRACE, progress=lambda step, sec, text: said.append(text)))
         except Exception as e:                  # noqa: BLE001
             results.append(e)
 
@@ -185,7 +214,7 @@ def test_concurrent_pushes_with_readers(store, builds):
                 t.start()
             for t in pushes:
                 t.join(300)
-        time.sleep(1.5)                         # readers see the last pointer
+        time.sleep(GRACE)                       # readers see the last pointer
         stop.set()
         for t in readers:
             t.join(30)
@@ -213,7 +242,7 @@ def test_concurrent_pushes_with_readers(store, builds):
 
 def test_second_push_waits_for_the_first(store, builds):
     push(builds["A"], store)
-    plant_claim(store, 4, "builder-1 pid 4242")
+    plant_claim(store, 2, "builder-1 pid 4242")
     r = push(builds["B"], store)
     assert "another push is running (builder-1 pid 4242)" in r.stderr, r.stderr
     assert whole_version(store) == counts_of(builds["B"][1])
@@ -224,7 +253,7 @@ def test_push_gives_up_with_a_clear_message(store, builds):
     push(builds["A"], store)
     before = pointer(store)["version"]
     plant_claim(store, 600, "builder-2 pid 99")
-    r = push(builds["B"], store, check=False, KOPRU_STORE_PUSH_TIMEOUT="3")
+    r = push(builds["B"], store, check=False, KOPRU_STORE_PUSH_TIMEOUT="2")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "another push to this store is running (builder-2 pid 99" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
@@ -254,47 +283,49 @@ def test_a_dead_push_is_taken_over_and_its_leftovers_dropped(store, builds):
 # --- a damaged store -------------------------------------------------------------------------
 
 
-@pytest.mark.server
-def test_a_damaged_store_is_unhealthy_and_the_next_push_repairs_it(store, builds):
+def health(app) -> tuple[int, dict]:
+    r = app.test_client().get("/healthz")
+    return r.status_code, r.get_json()
+
+
+def health_when(app, ok: bool, what: str) -> tuple[int, dict]:
+    """/healthz once it is (ok) or is not (not ok) 200: Köprü may reuse the
+    store's version it read for VERSION_MAX_AGE."""
+    return wait_for(lambda: (lambda h: h if (h[0] == 200) == ok else None)(health(app)), 30,
+                    f"/healthz to see {what}")
+
+
+def test_a_damaged_store_is_unhealthy_and_the_next_push_repairs_it(store, builds, make_app):
     push(builds["A"], store)
-    server = start_kopru_server("--store", store.url, project=builds["A"][0],
-                                env=kopru_env(KOPRU_STATE_DIR=str(builds["A"][1])))
-    try:
-        assert http("GET", server.url + "/healthz").status == 200
-        version = pointer(store)["version"]
-        # the asserted graph of the current version is lost (as in issue 9)
-        direct_update(store, f"DELETE WHERE {{ GRAPH <{GRAPHS[0]}/{version}> {{ ?s ?p ?o }} }}")
-        time.sleep(1.2)                           # past the pointer's one-second trust
-        r = http("GET", server.url + "/healthz")
-        assert r.status == 503, r.text
-        doc = r.json()
-        assert doc["status"] == "unavailable" and "not whole" in doc["error"], doc
-        assert "asserted: 0 of" in doc["error"] and "kopru build --push" in doc["error"]
-        # the same build again, without --force: repaired, not "up to date"
-        r = push(builds["A"], store)
-        assert "remote store up to date" not in r.stdout, r.stdout
-        assert "is not whole" in r.stderr and "pushing again" in r.stderr, r.stderr
-        assert whole_version(store) == counts_of(builds["A"][1])
-        assert versions(store) == {pointer(store)["version"]}
-        time.sleep(1.2)
-        r = http("GET", server.url + "/healthz")
-        assert r.status == 200 and r.json()["triples"] == sum(counts_of(builds["A"][1]))
-        # …and a push of a whole store is still skipped
-        assert "remote store up to date" in push(builds["A"], store).stdout
-    finally:
-        server.stop()
+    app = make_app(*builds["A"], store_url=store.url, store_version_max_age=VERSION_MAX_AGE)
+    assert health(app)[0] == 200
+    version = pointer(store)["version"]
+    # the asserted graph of the current version is lost (as in issue 9)
+    direct_update(store, f"DELETE WHERE {{ GRAPH <{GRAPHS[0]}/{version}> {{ ?s ?p ?o }} }}")
+    status, doc = health_when(app, False, "the damage")
+    assert status == 503, doc
+    assert doc["status"] == "unavailable" and "not whole" in doc["error"], doc
+    assert "asserted: 0 of" in doc["error"] and "kopru build --push" in doc["error"]
+    # the same build again, without --force: repaired, not "up to date"
+    r = push(builds["A"], store)
+    assert "remote store up to date" not in r.stdout, r.stdout
+    assert "is not whole" in r.stderr and "pushing again" in r.stderr, r.stderr
+    assert whole_version(store) == counts_of(builds["A"][1])
+    assert versions(store) == {pointer(store)["version"]}
+    status, doc = health_when(app, True, "the repaired store")
+    assert doc["triples"] == sum(counts_of(builds["A"][1])), doc
+    # …and a push of a whole store is still skipped
+    assert "remote store up to date" in push(builds["A"], store).stdout
 
 
-@pytest.mark.server
-def test_healthz_is_not_ok_when_the_pointer_names_a_missing_version(store, builds):
+def test_healthz_is_not_ok_when_the_pointer_names_a_missing_version(store, builds, make_app):
     """A pointer naming a version whose graphs are gone entirely (a store
     restored from an old backup of the meta graph, say)."""
     push(builds["A"], store)
-    with start_kopru_server("--store", store.url, project=builds["A"][0],
-                            env=kopru_env(KOPRU_STATE_DIR=str(builds["A"][1]))) as server:
-        version = pointer(store)["version"]
-        for g in GRAPHS:
-            direct_update(store, f"DROP SILENT GRAPH <{g}/{version}>")
-        time.sleep(1.2)
-        r = http("GET", server.url + "/healthz")
-        assert r.status == 503 and "not whole" in r.json()["error"], r.text
+    app = make_app(*builds["A"], store_url=store.url, store_version_max_age=VERSION_MAX_AGE)
+    assert health(app)[0] == 200
+    version = pointer(store)["version"]
+    for g in GRAPHS:
+        direct_update(store, f"DROP SILENT GRAPH <{g}/{version}>")
+    status, doc = health_when(app, False, "the missing version")
+    assert status == 503 and "not whole" in doc["error"], doc

@@ -42,6 +42,11 @@ COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g
 CARTESIAN = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
              "?j ?k ?l . ?m ?n2 ?o }")
 SPARQL = "/sparql"
+# Readers here reuse the store's version they read for 0.2 s (the default
+# is a second), so a push's grace, which must outlast that and a query in
+# flight, can be 0.8 s: 0.6 s for the query, as a second's reuse and a
+# 1.5 s grace would leave 0.5 s.
+VERSION_MAX_AGE, GRACE = 0.2, 0.8
 
 
 def graph_counts(store: OxigraphServer) -> dict[str, int]:
@@ -181,9 +186,11 @@ def dead_service():
 
 @pytest.fixture(scope="module")
 def tiny_remote(tiny_site, tiny_store, dead_service, make_app):
-    """The app over the tiny store: 2 s timeout, the dead SERVICE allowlisted."""
+    """The app over the tiny store: 2 s timeout, the dead SERVICE allowlisted;
+    it reuses the store's version it read for VERSION_MAX_AGE (not a second),
+    so it notices the store going away sooner."""
     return make_app(*tiny_site, store_url=tiny_store.url, query_timeout=2,
-                    service_allowlist=dead_service)
+                    service_allowlist=dead_service, store_version_max_age=VERSION_MAX_AGE)
 
 
 @pytest.mark.remote
@@ -259,8 +266,8 @@ def test_store_down_then_back(tiny_remote, tiny_store):
     assert c.get("/healthz").status_code == 200
     tiny_store.stop()
     try:
-        # Köprü trusts the store's version it read for up to a second: wait
-        # for it to notice, however long that second takes here.
+        # Köprü reuses the store's version it read for a moment: wait for
+        # it to notice, however long that moment takes here.
         r = wait_for(lambda: (lambda r: r if r.status_code != 200 else None)(
             c.get(SPARQL, query_string={"query": "ASK { ?s ?p ?o }"})),
             30, "Köprü to notice the store is gone")
@@ -366,13 +373,15 @@ def test_readers_never_see_half_a_push(tiny_site, make_app, tmp_path):
     with OxigraphServer(tmp_path / "ox") as store:
         endpoints = Endpoints.from_url(store.url)
         push_store_dir(a_dir, endpoints)
-        app = make_app(a_project, a_state, store_url=store.url, result_cache_bytes=0)
+        app = make_app(a_project, a_state, store_url=store.url, result_cache_bytes=0,
+                       store_version_max_age=VERSION_MAX_AGE)
+        assert app.extensions["kopru.executor"].store().version_max_age == VERSION_MAX_AGE
         seen: dict[str, list] = {"direct": [], "kopru": []}
         stop = threading.Event()
         errors: list = []
 
         def direct_reader():
-            remote = RemoteStore(endpoints)
+            remote = RemoteStore(endpoints, version_max_age=VERSION_MAX_AGE)
             while not stop.is_set():
                 try:
                     c = remote.triple_counts()
@@ -380,6 +389,7 @@ def test_readers_never_see_half_a_push(tiny_site, make_app, tmp_path):
                     errors.append(repr(e))
                     continue
                 seen["direct"].append(tuple(c[g] for g in ALL))
+                time.sleep(0.01)
 
         def kopru_reader():
             client = app.test_client()
@@ -391,6 +401,7 @@ def test_readers_never_see_half_a_push(tiny_site, make_app, tmp_path):
                 c = {b["g"]["value"]: int(b["n"]["value"])
                      for b in r.get_json()["results"]["bindings"]}
                 seen["kopru"].append(tuple(c.get(g, 0) for g in ALL))
+                time.sleep(0.01)
 
         def enough() -> bool:
             return all(len(observed) > 20 and {versions.get(c) for c in observed} >= {"A", "B"}
@@ -401,12 +412,12 @@ def test_readers_never_see_half_a_push(tiny_site, make_app, tmp_path):
             for t in readers:
                 t.start()
             # Push B and A in turn (at least twice each) until both readers
-            # have seen both versions many times over; grace 1.5 s: Köprü
-            # trusts the pointer it read for up to a second.
+            # have seen both versions many times over, each push keeping the
+            # previous version for GRACE.
             deadline = time.monotonic() + 120          # a hang detector
             pushes = 0
             while pushes < 4 or not enough():
-                push_store_dir(b_dir if pushes % 2 == 0 else a_dir, endpoints, grace=1.5)
+                push_store_dir(b_dir if pushes % 2 == 0 else a_dir, endpoints, grace=GRACE)
                 pushes += 1
                 assert time.monotonic() < deadline, (pushes, {k: len(v) for k, v in seen.items()})
         finally:
@@ -465,7 +476,9 @@ class FakeStore:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # a short poll interval: close() waits for it
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
 
     def close(self):
         self.httpd.shutdown()

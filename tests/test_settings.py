@@ -91,6 +91,7 @@ def test_each_setting_reaches_its_field():
     assert config.service_allowlist == ("https://example.org/sparql",)
     assert config.reasoner == "owlrl" and config.parallel_build is False
     assert config.store_user == "u" and config.push_grace == 1.0
+    assert config.store_version_max_age == 0.5
 
 
 def _sample_values() -> list[str]:
@@ -106,6 +107,7 @@ def _sample_values() -> list[str]:
                "KOPRU_STORE_UPDATE_URL": "http://127.0.0.1:1/update",
                "KOPRU_STORE_GSP_URL": "http://127.0.0.1:1/store",
                "KOPRU_STORE_PUSH_TIMEOUT": "60", "KOPRU_STORE_PUSH_GRACE": "1",
+               "KOPRU_STORE_VERSION_MAX_AGE": "0.5",
                "KOPRU_REASONER": "owlrl", "KOPRU_PARALLEL": "0", "KOPRU_LOG_LEVEL": "warning",
                "KOPRU_VALIDATOR": "pyshacl", "KOPRU_BUILD_MEMORY": "2G"}
     return [samples[s.env] for s in SETTINGS]

@@ -1,7 +1,10 @@
 """OpenLink Virtuoso as a second real store (Debian's `virtuoso-opensource`):
-`kopru build --push` into it and `kopru serve --store` from it, with the
-push, serve, competency, format, page and outage checks the Oxigraph server
-gets, compared with the embedded store's answers.
+`kopru build --push` into it (through its digest-protected endpoint) and
+the app serving from it (`store_url`, as `kopru serve --store` does), with
+the push, serve, competency, format, page and outage checks the Oxigraph
+server gets, compared with the embedded store's answers. The app runs
+in-process, the process that matters here is the store; a real `kopru
+serve --store` over Virtuoso is in tests/test_push_safety.py.
 
 Where the engines legitimately differ the answers are normalised, and each
 normalisation names the Virtuoso behaviour it absorbs:
@@ -17,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 import urllib.parse
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -28,11 +30,9 @@ from competency_expected import EXPECTED, check
 from helpers import (
     OTHER_TENANT_QUERIES,
     REPO_ROOT,
-    http,
-    kopru_env,
+    STATE_ENV,
     push_build,
-    run_kopru,
-    start_kopru_server,
+    run_cli,
     wait_for,
 )
 from virtuoso import VirtuosoServer, direct_query, direct_update
@@ -103,38 +103,64 @@ def deduplicated(results: dict) -> dict:
     return {"head": results["head"], "results": {"bindings": rows}}
 
 
-def sparql_json(base: str, query: str, **params) -> dict:
-    r = http("POST", base + "/sparql", urllib.parse.urlencode({"query": query, **params}),
-             {"Content-Type": "application/x-www-form-urlencoded",
-              "Accept": "application/sparql-results+json"}, timeout=60)
-    assert r.status == 200, (query[:200], r.status, r.text[:2000])
-    return r.json()
+def sparql_json(client, query: str, **params) -> dict:
+    r = client.post("/sparql", data=urllib.parse.urlencode({"query": query, **params}),
+                    headers={"Content-Type": "application/x-www-form-urlencoded",
+                             "Accept": "application/sparql-results+json"})
+    assert r.status_code == 200, (query[:200], r.status_code, r.text[:2000])
+    return r.get_json()
 
 
 # --- fixtures -----------------------------------------------------------------------------
 
+USER, PASSWORD = "kopru", "s3cret"
+
 
 @pytest.fixture(scope="module")
 def virtuoso(built_project, tmp_path_factory):
-    """A Virtuoso holding the shipped project, pushed once."""
-    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso-shipped")).start()
+    """A Virtuoso holding the shipped project. It starts locked, where only
+    the user `kopru` may write (through /sparql-auth, which asks for HTTP
+    digest authentication), and is loaded as such a store is: `pushes`
+    keeps what an anonymous push, one with a wrong password and the user's
+    own said (test_push_with_a_user_through_digest_auth reads them). Then
+    anyone may update, as the direct updates of other tests need."""
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso-shipped"),
+                            users=((USER, PASSWORD),), anonymous_updates=False).start()
     try:
-        push_build(REPO_ROOT, built_project[1], server.url)
+        state = {STATE_ENV: str(built_project[1])}
+        auth_url = server.base + "/sparql-auth"
+        server.pushes = {
+            "anonymous": run_cli("build", "--push", server.url, env=state),
+            "wrong password": run_cli("build", "--push", auth_url, env={
+                **state, "KOPRU_STORE_USER": USER, "KOPRU_STORE_PASSWORD": "wrong"}),
+            "user": run_cli("build", "--push", auth_url, env={
+                **state, "KOPRU_STORE_USER": USER, "KOPRU_STORE_PASSWORD": PASSWORD}),
+        }
+        r = server.pushes["user"]
+        assert r.returncode == 0, r.stdout + r.stderr
+        server.sql('GRANT SPARQL_UPDATE TO "SPARQL";')
         yield server
     finally:
         server.stop()
 
 
 @pytest.fixture(scope="module")
-def served(virtuoso):
-    """`kopru serve --store` over that Virtuoso (answer cache off: every
-    request reaches the store)."""
-    server = start_kopru_server("--store", virtuoso.url, "--timeout", "3",
-                                env=kopru_env(KOPRU_RESULT_CACHE_BYTES="0"))
-    try:
-        yield server
-    finally:
-        server.stop()
+def served_app(built_project, virtuoso, make_app):
+    """The app over that Virtuoso, 3 s query timeout, answer cache off
+    (every request reaches the store)."""
+    return make_app(*built_project, store_url=virtuoso.url, query_timeout=3,
+                    result_cache_bytes=0)
+
+
+@pytest.fixture
+def served(served_app):
+    return served_app.test_client()
+
+
+@pytest.fixture
+def embedded(app):
+    """The same project from the embedded store: the answers to compare with."""
+    return app.test_client()
 
 
 def manifest(state: Path) -> dict:
@@ -163,19 +189,18 @@ def test_push_again_is_skipped(virtuoso, built_project):
     assert "remote store up to date" in r.stdout, r.stdout + r.stderr
 
 
-@pytest.mark.server
-def test_blank_nodes_and_exact_numbers_survive_the_push(virtuoso, served):
+def test_blank_nodes_and_exact_numbers_survive_the_push(served):
     """The shapes graph's blank-node structure arrives linked (GSP, not
     INSERT DATA, which Virtuoso refuses with blank nodes), and the money
     keeps its value."""
     q = ("PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT (COUNT(*) AS ?n) WHERE { GRAPH "
          "<https://w3id.org/kopru/graph/shapes> { ?shape sh:property ?ps . ?ps sh:path ?p } }")
-    n = int(sparql_json(served.url, q)["results"]["bindings"][0]["n"]["value"])
+    n = int(sparql_json(served, q)["results"]["bindings"][0]["n"]["value"])
     assert n >= 20
     q = ("PREFIX kop: <https://w3id.org/kopru/ontology#> PREFIX schema: <http://schema.org/> "
          "SELECT ?v WHERE { ?f kop:importer <https://w3id.org/kopru/id/albania> ; "
          "kop:tradeValue/schema:value ?v }")
-    values = {norm(b["v"]) for b in sparql_json(served.url, q)["results"]["bindings"]}
+    values = {norm(b["v"]) for b in sparql_json(served, q)["results"]["bindings"]}
     assert ("num", Decimal("919500000")) in values
 
 
@@ -194,28 +219,26 @@ VIRTUOSO_WRONG = {
 @pytest.mark.parametrize("slug", [
     pytest.param(s, marks=pytest.mark.xfail(reason=VIRTUOSO_WRONG[s], strict=True))
     if s in VIRTUOSO_WRONG else s for s in sorted(QUERIES)])
-@pytest.mark.server
-def test_competency_question_on_virtuoso(served, kopru_server, slug):
-    got = sparql_json(served.url, QUERIES[slug])
+def test_competency_question_on_virtuoso(served, embedded, slug):
+    got = sparql_json(served, QUERIES[slug])
     problem = check(EXPECTED[slug], deduplicated(got))
     assert problem is None, f"{slug} on Virtuoso: {problem}"
-    assert row_set(got) == row_set(sparql_json(kopru_server.url, QUERIES[slug])), slug
+    assert row_set(got) == row_set(sparql_json(embedded, QUERIES[slug])), slug
 
 
 @pytest.mark.parametrize("fmt,parse", [
     ("json", None), ("xml", ox.QueryResultsFormat.XML), ("csv", None),
     ("tsv", ox.QueryResultsFormat.TSV)])
-@pytest.mark.server
-def test_select_formats(served, kopru_server, fmt, parse):
+def test_select_formats(served, embedded, fmt, parse):
     q = QUERIES["exports-to-western-balkans-ranked"]
     answers = []
-    for base in (served.url, kopru_server.url):
-        r = http("GET", base + "/sparql", params={"query": q, "format": fmt})
-        assert r.status == 200, r.text
+    for client in (served, embedded):
+        r = client.get("/sparql", query_string={"query": q, "format": fmt})
+        assert r.status_code == 200, r.text
         if parse is not None:                 # a document pyoxigraph reads
-            countries = [str(s["country"]) for s in ox.parse_query_results(r.body, parse)]
+            countries = [str(s["country"]) for s in ox.parse_query_results(r.data, parse)]
         elif fmt == "json":
-            countries = [b["country"]["value"] for b in r.json()["results"]["bindings"]]
+            countries = [b["country"]["value"] for b in r.get_json()["results"]["bindings"]]
         else:
             countries = [line.split(",")[0] for line in r.text.splitlines()[1:]]
         answers.append(set(countries))        # as sets: Virtuoso repeats rows for `p+`
@@ -225,55 +248,51 @@ def test_select_formats(served, kopru_server, fmt, parse):
 @pytest.mark.parametrize("fmt,rdf", [("ttl", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES),
                                      ("jsonld", ox.RdfFormat.JSON_LD),
                                      ("rdfxml", ox.RdfFormat.RDF_XML)])
-@pytest.mark.server
-def test_construct_formats(served, kopru_server, fmt, rdf):
+def test_construct_formats(served, embedded, fmt, rdf):
     q = ("PREFIX kop: <https://w3id.org/kopru/ontology#> CONSTRUCT { ?a kop:party ?p } "
          "WHERE { ?a kop:party ?p }")
     graphs = []
-    for base in (served.url, kopru_server.url):
-        r = http("GET", base + "/sparql", params={"query": q, "format": fmt})
-        assert r.status == 200, r.text
-        graphs.append({str(t) for t in ox.parse(r.body, rdf)})
+    for client in (served, embedded):
+        r = client.get("/sparql", query_string={"query": q, "format": fmt})
+        assert r.status_code == 200, r.text
+        graphs.append({str(t) for t in ox.parse(r.data, rdf)})
     assert graphs[0] == graphs[1] and len(graphs[0]) > 10
 
 
-@pytest.mark.server
 def test_ask_is_a_boolean(served):
     """Virtuoso answers ASK as a one-row SELECT (`__ASK_RETVAL`); Köprü
     gives the client a SPARQL boolean, true and false."""
     for q, want in (("ASK { ?s ?p ?o }", True), ("ASK { <urn:nothing> ?p ?o }", False)):
-        r = http("GET", served.url + "/sparql", params={"query": q},
-                 headers={"Accept": "application/sparql-results+json"})
-        assert r.status == 200 and r.json() == {"head": {}, "boolean": want}, r.text
-        r = http("GET", served.url + "/sparql", params={"query": q, "format": "xml"})
+        r = served.get("/sparql", query_string={"query": q},
+                       headers={"Accept": "application/sparql-results+json"})
+        assert r.status_code == 200 and r.get_json() == {"head": {}, "boolean": want}, r.text
+        r = served.get("/sparql", query_string={"query": q, "format": "xml"})
         assert f"<boolean>{str(want).lower()}</boolean>" in r.text
 
 
-@pytest.mark.server
 def test_blank_nodes_come_back_as_blank_nodes(served):
     """Virtuoso names blank nodes `nodeID://…` in its results."""
     q = ("PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT ?ps WHERE { GRAPH "
          "<https://w3id.org/kopru/graph/shapes> { ?shape sh:property ?ps FILTER(isBlank(?ps)) } } "
          "LIMIT 5")
     for fmt in ("json", "xml", "tsv", "csv"):
-        r = http("GET", served.url + "/sparql", params={"query": q, "format": fmt})
-        assert r.status == 200 and "nodeID://" not in r.text, (fmt, r.text[:500])
-    rows = sparql_json(served.url, q)["results"]["bindings"]
+        r = served.get("/sparql", query_string={"query": q, "format": fmt})
+        assert r.status_code == 200 and "nodeID://" not in r.text, (fmt, r.text[:500])
+    rows = sparql_json(served, q)["results"]["bindings"]
     assert len(rows) == 5 and all(b["ps"]["type"] == "bnode" for b in rows)
 
 
-@pytest.mark.server
-def test_result_limit_cuts_virtuosos_answer(virtuoso, built_project):
+def test_result_limit_cuts_virtuosos_answer(virtuoso, built_project, make_app):
     """Virtuoso's own cap (ResultSetMaxRows) is above Köprü's limit, so
     Köprü's truncation is what the client sees, and says so."""
-    with start_kopru_server("--store", virtuoso.url, "--result-limit", "50") as server:
-        for fmt in ("json", "tsv"):
-            r = http("GET", server.url + "/sparql",
-                     params={"query": "SELECT * WHERE { ?s ?p ?o }", "format": fmt})
-            assert r.status == 200 and r.headers["X-Kopru-Truncated"] == "true", fmt
-            rows = len(r.json()["results"]["bindings"]) if fmt == "json" else \
-                len(r.text.splitlines()) - 1
-            assert rows == 50, fmt
+    client = make_app(*built_project, store_url=virtuoso.url, result_limit=50).test_client()
+    for fmt in ("json", "tsv"):
+        r = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }",
+                                                "format": fmt})
+        assert r.status_code == 200 and r.headers["X-Kopru-Truncated"] == "true", fmt
+        rows = len(r.get_json()["results"]["bindings"]) if fmt == "json" else \
+            len(r.text.splitlines()) - 1
+        assert rows == 50, fmt
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -283,34 +302,29 @@ PAGES = ["/", "/browse", "/browse/Country", "/search?q=alban", "/ontology", "/so
          "/map", "/id/albania/network", "/.well-known/void"]
 
 
-def links(html: str, base: str) -> set[str]:
-    """Where a page links to; links to the server itself (the canonical link)
-    as paths, since each server has its own address."""
-    return {h[len(base):] if h.startswith(base + "/") else h
-            for h in re.findall(r'href="([^"#]+)', html)}
+def links(html: str) -> set[str]:
+    """Where a page links to."""
+    return set(re.findall(r'href="([^"#]+)', html))
 
 
-@pytest.mark.server
 @pytest.mark.parametrize("path", PAGES)
-def test_page_is_the_embedded_stores_page(served, kopru_server, path):
+def test_page_is_the_embedded_stores_page(served, embedded, path):
     """Each page renders from Virtuoso and links to exactly what the
     embedded store's page links to (the page queries are portable)."""
-    got = http("GET", served.url + path, headers={"Accept": "text/html"})
-    want = http("GET", kopru_server.url + path, headers={"Accept": "text/html"})
-    assert got.status == want.status == 200, (path, got.status, got.text[:1000])
-    if path != "/.well-known/void":           # absolute URLs name each server
-        assert links(got.text, served.url) == links(want.text, kopru_server.url), path
+    got = served.get(path, headers={"Accept": "text/html"})
+    want = embedded.get(path, headers={"Accept": "text/html"})
+    assert got.status_code == want.status_code == 200, (path, got.status_code, got.text[:1000])
+    assert links(got.text) == links(want.text), path
 
 
-@pytest.mark.server
-def test_entity_data_and_dumps(served, kopru_server):
+def test_entity_data_and_dumps(served, embedded):
     for path in ("/id/albania.ttl", "/id/albania.nt", "/dumps/kopru-asserted.nt"):
         graphs = []
-        for base in (served.url, kopru_server.url):
-            r = http("GET", base + path)
-            assert r.status == 200, (path, r.text[:500])
+        for client in (served, embedded):
+            r = client.get(path)
+            assert r.status_code == 200, (path, r.text[:500])
             fmt = ox.RdfFormat.TURTLE if path.endswith(".ttl") else ox.RdfFormat.N_TRIPLES
-            graphs.append({norm_triple(t) for t in ox.parse(r.body, fmt)})
+            graphs.append({norm_triple(t) for t in ox.parse(r.data, fmt)})
         assert graphs[0] == graphs[1], (path, graphs[0] ^ graphs[1])
 
 
@@ -329,29 +343,26 @@ def norm_triple(t) -> tuple:
     return (n(t.subject), n(t.predicate), n(t.object))
 
 
-@pytest.mark.server
 def test_page_a_store_refuses_is_a_502_naming_it(served):
     """A valid query Virtuoso's compiler cannot take: the client learns
     that the store refused it (502, Virtuoso's words), not that the query
     is wrong, and never a bare 500."""
-    r = http("GET", served.url + "/sparql", params={"query": VALID_BUT_REFUSED})
-    assert r.status == 502, r.text
+    r = served.get("/sparql", query_string={"query": VALID_BUT_REFUSED})
+    assert r.status_code == 502, r.text
     assert "valid SPARQL 1.1" in r.text and "Virtuoso" in r.text
     assert "SPARQL query:" not in r.text        # its echo of the rewritten query is cut
 
 
-@pytest.mark.server
 def test_syntax_error_is_400_with_line_and_column(served):
-    r = http("GET", served.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p "})
-    assert r.status == 400, r.text
+    r = served.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p "})
+    assert r.status_code == 400, r.text
     assert "line 1, column" in r.text and "^" in r.text
 
 
-@pytest.mark.server
 def test_healthz(served, built_project):
-    r = http("GET", served.url + "/healthz")
-    assert r.status == 200, r.text
-    doc = r.json()
+    r = served.get("/healthz")
+    assert r.status_code == 200, r.text
+    doc = r.get_json()
     assert doc["status"] == "ok" and doc["store"] == "remote"
     assert doc["triples"] == sum(manifest(built_project[1])["counts"].values())
 
@@ -359,119 +370,117 @@ def test_healthz(served, built_project):
 # --- Köprü shows only Köprü's graphs ----------------------------------------------------
 
 
-@pytest.mark.server
 def test_other_graphs_stay_invisible(virtuoso, served):
     """Virtuoso's own system graphs and another tenant's graph are not
     readable through Köprü, whatever the query names."""
     direct_update(virtuoso, 'INSERT DATA { GRAPH <urn:other> { <urn:secret> <urn:p> "other tenant" } }')
     try:
-        url = served.url + "/sparql"
         for q, params in [
             *OTHER_TENANT_QUERIES,
             ("SELECT * FROM <http://www.openlinksw.com/schemas/virtrdf#> { ?s ?p ?o }", {}),
         ]:
-            r = http("GET", url, params={"query": q, **params})
-            assert r.status == 200 and r.json()["results"]["bindings"] == [], (q, params, r.text)
-        r = http("GET", url, params={"query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }"})
-        assert {b["g"]["value"] for b in r.json()["results"]["bindings"]} == KOPRU_GRAPHS
+            r = served.get("/sparql", query_string={"query": q, **params})
+            assert r.status_code == 200 and r.get_json()["results"]["bindings"] == [], \
+                (q, params, r.text)
+        r = served.get("/sparql", query_string={
+            "query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }"})
+        assert {b["g"]["value"] for b in r.get_json()["results"]["bindings"]} == KOPRU_GRAPHS
         # Virtuoso's own dialect never reaches it: its pragmas, its SQL functions
-        r = http("GET", url, params={
+        r = served.get("/sparql", query_string={
             "query": "define input:default-graph-uri <urn:other> SELECT * { ?s ?p ?o }"})
-        assert r.status == 400 and "line 1" in r.text, r.text
+        assert r.status_code == 400 and "line 1" in r.text, r.text
         for q in ('SELECT (<bif:sprintf>("%s", "x") AS ?x) {}',
                   'PREFIX s: <sql:> SELECT (s:anything() AS ?x) {}'):
-            r = http("GET", url, params={"query": q})
-            assert r.status == 403 and "store's own functions" in r.text, (q, r.text)
+            r = served.get("/sparql", query_string={"query": q})
+            assert r.status_code == 403 and "store's own functions" in r.text, (q, r.text)
     finally:
         direct_update(virtuoso, "DROP SILENT GRAPH <urn:other>")
 
 
-# --- the store goes away, runs slow, comes back ------------------------------------------
+# --- the store runs slow, goes away, comes back ------------------------------------------
 
 
-@pytest.mark.server
-def test_timeout_is_koprus_503_and_virtuoso_is_left_to_itself(served, virtuoso):
+def ask(client) -> bool:
+    r = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
+    assert r.status_code == 200, r.text
+    return r.get_json()["boolean"]
+
+
+def test_timeout_then_store_down_then_back(virtuoso, built_project, make_app):
     """Virtuoso does not stop a query with a dataset at its
-    MaxQueryExecutionTime: Köprü stops waiting at its own limit (3 s here)
-    and stays free for other requests."""
+    MaxQueryExecutionTime: Köprü stops waiting at its own limit (2 s here:
+    the query keeps Virtuoso busy until it stops) and stays free for other
+    requests. Then the store goes away (which also ends that runaway query:
+    one restart of Virtuoso serves both halves) and comes back on the same
+    ports with the same data."""
+    served = make_app(*built_project, store_url=virtuoso.url, query_timeout=2,
+                      result_cache_bytes=0, store_version_max_age=0.2).test_client()
+    served.get("/id/albania.html")              # a page cached, as on a server that ran a while
     box = {}
 
     def slow():
-        box["r"] = http("GET", served.url + "/sparql", params={"query": SLOW}, timeout=120)
+        box["r"] = served.get("/sparql", query_string={"query": SLOW})
 
     t = threading.Thread(target=slow)
     t.start()
     try:
-        t.join(120)
-        assert box["r"].status == 503 and "exceeded the 3 s limit" in box["r"].text, box["r"].text
-        r = http("GET", served.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"})
-        assert r.status == 200 and r.json()["boolean"] is True
+        t.join(120)                             # a hang detector: it ends at 2 s
+        r = box["r"]
+        assert r.status_code == 503 and "exceeded the 2 s limit" in r.text, r.text
+        assert ask(served) is True
+        assert served.get("/healthz").status_code == 200
     finally:
         t.join(120)
-        virtuoso.restart()                      # stop the runaway query
-        wait_for(lambda: http("GET", served.url + "/healthz").status == 200, 60,
-                 "Köprü to see Virtuoso again")
-
-
-@pytest.mark.server
-def test_store_down_then_back(served, virtuoso):
-    base = served.url
-    assert http("GET", base + "/healthz").status == 200
-    virtuoso.stop()
+        virtuoso.stop()                         # the runaway query ends with it
     try:
-        time.sleep(1.2)                         # the pointer is trusted for up to a second
-        for path, headers in (("/sparql?query=ASK%7B%7D", {}),
-                              ("/id/albania.html", {"Accept": "text/html"}),
-                              ("/id/albania.ttl", {})):
-            r = http("GET", base + path, headers=headers)
-            assert r.status in (502, 503) and "not answering" in r.text, (path, r.text[:300])
+        # Köprü reuses the store's version it read for a moment (and pages
+        # cached for that version with it): wait for it to notice, however
+        # long that moment takes here.
+        paths = (("/sparql?query=ASK%7B%7D", {}), ("/id/albania.html", {"Accept": "text/html"}),
+                 ("/id/albania.ttl", {}))
+
+        def replies():
+            rs = [served.get(path, headers=headers) for path, headers in paths]
+            return rs if all(r.status_code != 200 for r in rs) else None
+
+        for (path, _), r in zip(paths, wait_for(replies, 30, "Köprü to notice the store is gone"),
+                                strict=True):
+            assert r.status_code in (502, 503) and "not answering" in r.text, \
+                (path, r.text[:300])
             assert r.headers.get("Retry-After")
-        r = http("GET", base + "/healthz")
-        assert r.status == 503 and r.json()["status"] == "unavailable"
-        assert served.alive()
+        r = served.get("/healthz")
+        assert r.status_code == 503 and r.get_json()["status"] == "unavailable"
     finally:
         virtuoso.start()                        # same ports, same data
-    wait_for(lambda: http("GET", base + "/healthz").status == 200, 60, "/healthz to recover")
-    time.sleep(1.2)                             # each worker's one-second fail-fast
+    # …and everything recovers without restarting Köprü (after the client's
+    # one-second fail-fast, however long it takes here)
+    wait_for(lambda: served.get("/healthz").status_code == 200, 60, "/healthz to recover")
+    wait_for(lambda: served.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
+             .status_code == 200, 30, "queries to be answered again")
     for _ in range(4):
-        r = http("GET", base + "/sparql", params={"query": "ASK { ?s ?p ?o }"})
-        assert r.status == 200 and r.json()["boolean"] is True
-    r = http("GET", base + "/id/albania.html", headers={"Accept": "text/html"})
-    assert r.status == 200 and "Albania" in r.text
+        assert ask(served) is True
+    r = served.get("/id/albania.html", headers={"Accept": "text/html"})
+    assert r.status_code == 200 and "Albania" in r.text
 
 
 # --- writes with a user: Virtuoso's digest-protected endpoints -------------------------------
 
 
-@pytest.fixture(scope="module")
-def locked_virtuoso(tmp_path_factory):
-    """A Virtuoso where only the user `kopru` may write (through
-    /sparql-auth, which asks for HTTP digest authentication)."""
-    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso-locked"),
-                            users=(("kopru", "s3cret"),), anonymous_updates=False)
-    with server:
-        yield server
-
-
-@pytest.mark.server
-def test_push_with_a_user_through_digest_auth(locked_virtuoso, built_project):
-    state = built_project[1]
-    auth_url = locked_virtuoso.base + "/sparql-auth"
+def test_push_with_a_user_through_digest_auth(virtuoso, built_project, make_app):
+    """The module's store was loaded by the user `kopru` through
+    /sparql-auth (the `virtuoso` fixture); here is what each push said."""
     # anonymous: refused, and the message says what to configure
-    r = run_kopru("build", "--push", locked_virtuoso.url,
-                  env=kopru_env(KOPRU_STATE_DIR=str(state)))
+    r = virtuoso.pushes["anonymous"]
     assert r.returncode == 1, r.stdout + r.stderr
     assert "KOPRU_STORE_USER" in r.stderr and "Traceback" not in r.stderr
     # a wrong password: refused, clearly
-    r = run_kopru("build", "--push", auth_url, env=kopru_env(
-        KOPRU_STATE_DIR=str(state), KOPRU_STORE_USER="kopru", KOPRU_STORE_PASSWORD="wrong"))
+    r = virtuoso.pushes["wrong password"]
     assert r.returncode == 1 and "401" in r.stderr and "Traceback" not in r.stderr, r.stderr
     # the user: pushed, and served from the same endpoint with the same credentials
-    env = {"KOPRU_STATE_DIR": str(state), "KOPRU_STORE_USER": "kopru",
-           "KOPRU_STORE_PASSWORD": "s3cret"}
-    r = run_kopru("build", "--push", auth_url, env=kopru_env(**env))
-    assert r.returncode == 0, r.stdout + r.stderr
-    with start_kopru_server("--store", auth_url, env=kopru_env(**env)) as server:
-        rows = sparql_json(server.url, QUERIES["exports-to-western-balkans-ranked"])
-        assert len({b["country"]["value"] for b in rows["results"]["bindings"]}) == 3
-        assert http("GET", server.url + "/healthz").status == 200
+    r = virtuoso.pushes["user"]
+    assert r.returncode == 0 and "pushed in" in r.stdout, r.stdout + r.stderr
+    client = make_app(*built_project, store_url=virtuoso.base + "/sparql-auth",
+                      store_user=USER, store_password=PASSWORD).test_client()
+    rows = sparql_json(client, QUERIES["exports-to-western-balkans-ranked"])
+    assert len({b["country"]["value"] for b in rows["results"]["bindings"]}) == 3
+    assert client.get("/healthz").status_code == 200

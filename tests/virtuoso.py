@@ -9,15 +9,15 @@ need to treat either store alike.
                                parametrize a fixture over it to run a test on both
     direct_query(server, q)    ask the store itself (not through Köprü): rows
     direct_update(server, u)   change the store behind Köprü's back
+    reset_store(server)        empty it back to what it held when new (one
+                               server per module, reset before each test)
 """
 
 from __future__ import annotations
 
-import atexit
 import json
 import shutil
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -106,15 +106,9 @@ class VirtuosoServer:
         self.proc: subprocess.Popen | None = None
         self.log_path = self.root / "virtuoso.out"
         self._granted = False
-        self._use_template = True
 
     def start(self, timeout: float = 90) -> VirtuosoServer:
         exe = virtuoso_binary()
-        db = self.root / "virtuoso.db"
-        if self.anonymous_updates and not self.users and not db.exists() and self._use_template:
-            # a new database takes Virtuoso several seconds to create: copy one
-            shutil.copyfile(_template_db(), db)
-            self._granted = True
         (self.root / "vsp").mkdir(exist_ok=True)
         # The first start picks free ports; if another process takes one
         # before Virtuoso listens (two test runs at once), pick others.
@@ -205,25 +199,6 @@ class VirtuosoServer:
         self.stop()
 
 
-_TEMPLATE: Path | None = None
-
-
-def _template_db() -> Path:
-    """A new, stopped database (anonymous updates granted), made once per
-    test process and copied for each fresh VirtuosoServer."""
-    global _TEMPLATE
-    if _TEMPLATE is None:
-        root = Path(tempfile.mkdtemp(prefix="kopru-virtuoso-template-"))
-        atexit.register(shutil.rmtree, root, True)
-        server = VirtuosoServer(root)
-        server._use_template = False
-        server.start()
-        server.sql("checkpoint;")                 # the grant into the database file
-        server.stop()
-        _TEMPLATE = root / "virtuoso.db"
-    return _TEMPLATE
-
-
 STORE_SERVERS = {"oxigraph": OxigraphServer, "virtuoso": VirtuosoServer}
 STORE_SERVER_KINDS = tuple(STORE_SERVERS)
 
@@ -259,3 +234,24 @@ def direct_update(server, update: str) -> None:
             r.read()
     except urllib.error.HTTPError as e:
         raise AssertionError(f"the store refused {update!r}: {e.read()[:500]!r}") from None
+
+
+def graphs_of(server) -> set[str]:
+    """The named graphs the store holds (GROUP BY: Virtuoso takes a second
+    over a SELECT DISTINCT of the same)."""
+    return {b["g"]["value"] for b in direct_query(
+        server, "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+
+
+def reset_store(server) -> None:
+    """Empty the store back to what it held when new (Virtuoso's own graphs
+    stay): drop every graph it has gained since the first reset_store,
+    which is called on the new server. One server per module, reset before
+    each test, instead of a new server for each (Virtuoso takes seconds to
+    start)."""
+    fresh = getattr(server, "fresh_graphs", None)
+    if fresh is None:
+        fresh = server.fresh_graphs = graphs_of(server)
+    for g in sorted(graphs_of(server) - fresh):
+        direct_update(server, f"DROP SILENT GRAPH <{g}>")
+    assert graphs_of(server) == fresh, "the store did not empty"

@@ -121,7 +121,8 @@ class RemoteExecutor:
     def from_config(cls, config) -> RemoteExecutor:
         endpoints = Endpoints.from_url(config.store_url, user=config.store_user,
                                        password=config.store_password)
-        return cls(RemoteStore(endpoints, timeout=config.query_timeout),
+        return cls(RemoteStore(endpoints, timeout=config.query_timeout,
+                               version_max_age=config.store_version_max_age),
                    config.query_timeout, config.result_limit)
 
     # --- the executor interface -----------------------------------------------------

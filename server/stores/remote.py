@@ -261,11 +261,13 @@ class RemoteStore:
     """A SPARQL 1.1 store over HTTP, behind the `Store` interface."""
 
     def __init__(self, endpoints: Endpoints | str, *, timeout: float = 10.0,
-                 connect_timeout: float = CONNECT_TIMEOUT) -> None:
+                 connect_timeout: float = CONNECT_TIMEOUT,
+                 version_max_age: float = VERSION_MAX_AGE) -> None:
         if isinstance(endpoints, str):
             endpoints = Endpoints.from_url(endpoints)
         self.endpoints = endpoints
         self.timeout = float(timeout)
+        self.version_max_age = float(version_max_age)
         self.http = HttpClient(endpoints, connect_timeout=min(connect_timeout, self.timeout))
         self._version: tuple[float, str | None] | None = None
         self._version_lock = threading.Lock()
@@ -480,9 +482,12 @@ class RemoteStore:
             problems.append(f"{sum(got.values())} of {meta['triples']} triples")
         return problems
 
-    def version(self, max_age: float = VERSION_MAX_AGE) -> str | None:
+    def version(self, max_age: float | None = None) -> str | None:
         """The pushed build's version (None: nothing pushed), read from the
-        store at most once per `max_age` seconds. Raises StoreUnavailable."""
+        store at most once per `max_age` seconds (default: the store's
+        version_max_age). Raises StoreUnavailable."""
+        if max_age is None:
+            max_age = self.version_max_age
         now = time.monotonic()
         cached = self._version
         if cached is not None and now - cached[0] < max_age:
