@@ -47,7 +47,9 @@ window.fetch = function (url, options) {
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(kopru_server):
+    # After the server (so quit before it stops: a socket Chromium still
+    # holds open would keep a gunicorn worker, and the server's stop, waiting).
     require_browser()
     b = Browser(DESKTOP)
     try:
