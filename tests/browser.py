@@ -160,6 +160,23 @@ class Browser:
         return int(self.driver.execute_script(
             "return Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"))
 
+    def widest(self) -> list[str]:
+        """Up to five elements reaching past the viewport's right edge, as
+        "tag#id.class RIGHTpx": what to fix when horizontal_overflow() > 1."""
+        return list(self.driver.execute_script("""
+            const w = window.innerWidth, out = [];
+            for (const el of document.querySelectorAll('body *')) {
+              const r = el.getBoundingClientRect();
+              if (r.right > w + 1 && r.width > 0 && getComputedStyle(el).position !== 'fixed') {
+                out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                         (el.className && typeof el.className === 'string'
+                          ? '.' + el.className.split(' ')[0] : '') +
+                         ' ' + Math.round(r.right) + 'px');
+              }
+              if (out.length >= 5) break;
+            }
+            return out;"""))
+
     def quit(self) -> None:
         try:
             self.driver.quit()
