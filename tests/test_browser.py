@@ -46,10 +46,11 @@ window.fetch = function (url, options) {
 """
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(kopru_server):
-    # After the server (so quit before it stops: a socket Chromium still
-    # holds open would keep a gunicorn worker, and the server's stop, waiting).
+    # For this module only, and after the server, so it quits before the
+    # server stops (a socket Chromium still held open would keep a gunicorn
+    # worker, and the server's stop, waiting).
     require_browser()
     b = Browser(DESKTOP)
     try:
