@@ -7,9 +7,10 @@ or download anything (SE_OFFLINE is set as well). KOPRU_CHROMIUM and
 KOPRU_CHROMEDRIVER override the two paths.
 
 Screenshots go to test-artifacts/screens/ (gitignored), one PNG per page:
-the viewport, what a reader sees first. KOPRU_FULL_SCREENSHOTS=1 adds a
-NAME-full.png of the whole page beside each (no test reads them; they are
-for a person, and each costs two resizes and a larger capture).
+the viewport, what a reader sees first. No test reads them: they are for a
+person. KOPRU_ALL_SCREENSHOTS=1 takes more: a NAME-full.png of the whole
+page beside each (two resizes and a larger capture each), and every page
+of the readers' width check at 390 px, not only those too wide.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ CHROMIUM_ARGS = (
     "--disable-features=BackForwardCache,ProactivelySwapBrowsingInstance,RenderDocument",
     "--in-process-gpu",
 )
-FULL_SCREENSHOTS = os.environ.get("KOPRU_FULL_SCREENSHOTS") == "1"
+ALL_SCREENSHOTS = os.environ.get("KOPRU_ALL_SCREENSHOTS") == "1"
 
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
@@ -124,9 +125,9 @@ class Browser:
             self._frame = (self._frame[0] + width - inner_w, self._frame[1] + height - inner_h)
         self._viewport = (width, height)
 
-    def screenshot(self, name: str, full_page: bool = FULL_SCREENSHOTS) -> Path:
+    def screenshot(self, name: str, full_page: bool = ALL_SCREENSHOTS) -> Path:
         """Save test-artifacts/screens/NAME.png (the viewport: what a reader
-        sees first) and, with full_page (KOPRU_FULL_SCREENSHOTS=1), NAME-full.png
+        sees first) and, with full_page (KOPRU_ALL_SCREENSHOTS=1), NAME-full.png
         (the whole page; the window is stretched to the document's height,
         then put back)."""
         SCREENS.mkdir(parents=True, exist_ok=True)

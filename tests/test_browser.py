@@ -6,7 +6,8 @@ Selenium drives Debian's /usr/bin/chromium through /usr/bin/chromedriver
 `browser` and `server`: `pytest -m "not browser"` leaves them out.
 
 Every test keeps screenshots under test-artifacts/screens/ (gitignored):
-desktop at 1280 px and, for the main pages, a phone at 390 px (`*-phone.png`).
+desktop at 1280 px and, for the main pages, a phone at 390 px (`*-phone.png`);
+the viewport, and the whole page too with KOPRU_ALL_SCREENSHOTS=1.
 
 The tests skip only when the browser is missing and this is not CI; under
 CI=true a missing browser is a failure, since `make test` installs it.
