@@ -185,11 +185,12 @@ def test_search_pages_through_the_true_total(desktop):
     go(b, "/search?q=turkiye")
     total = int(re.search(r"(\d+) results", find(b, "#result-count").text).group(1))
     assert total > 20
-    seen = [a.get_attribute("href") for a in find_all(b, "ol.results > li > a")]
+    links = "return Array.from(document.querySelectorAll('ol.results > li > a')).map(a => a.href)"
+    seen = js(b, links)
     while find_all(b, "nav.pager a[rel=next]"):
         click(b, find(b, "nav.pager a[rel=next]"))
         until(b, lambda: "page=" in where(b), "next page did not open")
-        seen += [a.get_attribute("href") for a in find_all(b, "ol.results > li > a")]
+        seen += js(b, links)
     assert len(seen) == total == len(set(seen))
 
 
@@ -396,7 +397,8 @@ def test_examples_are_grouped_and_searchable(desktop):
     assert len(groups) >= 5 and "TRADE" in [g.upper() for g in groups]
     total = len(find_all(b, "#examples .example"))
     find(b, "#example-filter").send_keys("exports")
-    until(b, lambda: 0 < len([e for e in find_all(b, "#examples .example") if e.is_displayed()]) < total,
+    until(b, lambda: 0 < js(b, "return Array.from(document.querySelectorAll('#examples .example'))"
+                               ".filter(e => e.checkVisibility()).length") < total,
           "the filter did not narrow the examples")
     # Each example still shown says "export" in its title, description or query.
     shown = js(b, """
