@@ -282,8 +282,10 @@ def any_client(any_app):
 
 @pytest.fixture(scope="session")
 def kopru_server(built_project):
-    """`kopru serve` over the built shipped project (the browser tests)."""
-    with start_kopru_server() as server:
+    """`kopru serve` over the built shipped project (the browser tests).
+    Two workers, not 2 × cores: each worker renders a page afresh the first
+    time it serves it, and the one browser of a browser test is served well by two."""
+    with start_kopru_server("--workers", "2") as server:
         yield server
 
 
