@@ -49,11 +49,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from attack_helpers import Canary
 from helpers import (
     PAGES_TTL,
     REPO_ROOT,
     STATE_ENV,
-    CountingListener,
     OxigraphServer,
     build_project,
     kopru_env,
@@ -173,12 +173,11 @@ def runner() -> KopruRunner:
 
 
 @pytest.fixture
-def listener() -> CountingListener:
+def listener() -> Canary:
     """A loopback listener that counts the connections it receives (none
-    should come from a query that names it)."""
-    lst = CountingListener()
-    yield lst
-    lst.close()
+    should come from a query that names it): attack_helpers.Canary."""
+    with Canary() as lst:
+        yield lst
 
 
 # --- the tiny project ----------------------------------------------------------------------

@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -87,48 +86,6 @@ class ClosedPort:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-class CountingListener:
-    """A plain TCP listener that counts the connections it receives."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(50)
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/sparql"
-        self._peers: list[int] = []          # client ports, in the order accepted
-        self._probes: set[int] = set()
-        self._stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self._stop:
-            try:
-                conn, peer = self.sock.accept()
-            except (TimeoutError, OSError):
-                continue
-            self._peers.append(peer[1])
-            conn.close()
-
-    def connections(self, timeout: float = 30) -> int:
-        """The connections received so far. Synchronised, not slept on: a
-        probe connection is made and waited for, and the kernel hands
-        connections over in the order they were made, so every earlier one
-        has been counted by the time the probe is."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as probe:
-            port = probe.getsockname()[1]
-            self._probes.add(port)
-            wait_for(lambda: port in self._peers, timeout, "the listener to see its probe")
-        return sum(1 for p in self._peers if p not in self._probes)
-
-    def close(self) -> None:
-        self._stop = True
-        self.thread.join(5)
-        self.sock.close()
 
 
 # --- HTTP to a real server -----------------------------------------------------------------
@@ -375,6 +332,18 @@ def oxigraph_binary() -> str:
     return found
 
 
+def stop_process(proc: subprocess.Popen | None, grace: float) -> None:
+    """SIGTERM, `grace` seconds to exit, then SIGKILL (a server that hangs
+    on the way out still goes)."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 class OxigraphServer:
     """`oxigraph serve --location ROOT/db --bind 127.0.0.1:PORT`: a real
     read-write SPARQL store. stop() and start() again keep the port and
@@ -428,13 +397,7 @@ class OxigraphServer:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc, 15)
         self.proc = None
 
     def restart(self) -> OxigraphServer:

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import OxigraphServer, free_port
+from helpers import OxigraphServer, free_port, stop_process
 
 VIRTUOSO = "virtuoso-t"
 ISQL = "isql-vt"
@@ -179,13 +179,7 @@ class VirtuosoServer:
         return r.stdout
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()                 # SIGTERM: checkpoint, then exit
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc, 30)               # SIGTERM: checkpoint, then exit
         self.proc = None
 
     def restart(self) -> VirtuosoServer:

@@ -429,12 +429,10 @@ def _rdflib_term(term):
 def _violations(report, parsed: ParsedProject, data_graph) -> list[Violation]:
     """The report's top-level results; `data_graph()` gives the data graph
     (for blank nodes' owners)."""
-    from functools import cache
-
     from rdflib import RDF, BNode, Literal, URIRef
     from rdflib.namespace import SH as RSH
 
-    data = cache(data_graph)
+    data = functools.cache(data_graph)
     prefixes = parsed.prefixes
     out: list[Violation] = []
     seen = set()
