@@ -94,6 +94,8 @@ fuzz-reasoning: $(VENV)/.installed-test
 	  $(BIN)/python -m pytest -q -p no:cacheprovider --timeout=0 --hypothesis-show-statistics \
 	  tests/test_reasoning_fuzz.py tests/test_reasoning_owl2.py \
 	  tests/test_reasoning.py::test_fast_equals_owlrl_on_10k_synthetic \
+	  tests/test_reasoning.py::test_fast_equals_owlrl_on_shipped_graph \
+	  tests/test_reasoning.py::test_fast_equals_owlrl_on_1k_synthetic \
 	  tests/test_reasoning.py::test_synthetic_10k_is_valid
 
 # The build pipeline's proof runs: both validators on every broken variant at

@@ -30,9 +30,10 @@ Function fixtures
     listener        a loopback port that counts the connections it receives.
 
 Workers: `make test` runs the suite in pytest-xdist workers (-n 2, a module
-to a worker). Each worker is a session of its own: its own state dir (set in
-pytest_configure), temp dirs and free ports, so the session fixtures above
-are made once per worker (the shipped build takes about a second), and two
+to a worker). The builds the session fixtures above make (the shipped
+project, the tiny and page sites) are made once per run, by the first
+worker that needs each, in a directory the run's workers share (made by
+the controller); servers, temp dirs and ports are each worker's own. Two
 runs at once (two clones) share nothing on disk but their own test-artifacts/.
 
 Markers (pyproject.toml): `server` (a real `kopru serve`), `browser`
@@ -43,6 +44,7 @@ otherwise, so `-m "not server"` and the like select what they say.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -64,21 +66,46 @@ from helpers import (
     start_kopru_server,
 )
 
-_STATE = pytest.StashKey[Path]()
+_SHARED = pytest.StashKey[Path]()     # the run's shared directory
+_OWNER = pytest.StashKey[bool]()      # this process made it (and removes it)
 
 
 def pytest_configure(config) -> None:
-    # The session's state dir for the shipped project (one per pytest
-    # process), so no test ever touches a developer's <repo>/.kopru.
-    state = Path(tempfile.mkdtemp(prefix="kopru-test-state-"))
-    config.stash[_STATE] = state
-    os.environ[STATE_ENV] = str(state)
+    # One directory for the run, made by the controller (or the only
+    # process) and handed to each xdist worker: the shipped project's state
+    # dir is in it, so no test ever touches a developer's <repo>/.kopru, and
+    # the workers build the shipped project once between them (the build
+    # lock makes the others wait for it and find it up to date).
+    given = getattr(config, "workerinput", {}).get("kopru_shared")
+    shared = Path(given) if given else Path(tempfile.mkdtemp(prefix="kopru-test-"))
+    config.stash[_SHARED], config.stash[_OWNER] = shared, not given
+    (shared / "state").mkdir(exist_ok=True)
+    os.environ[STATE_ENV] = str(shared / "state")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist, in the controller: tell a new worker the shared directory."""
+    node.workerinput["kopru_shared"] = str(node.config.stash[_SHARED])
 
 
 def pytest_unconfigure(config) -> None:
-    state = config.stash.get(_STATE, None)
-    if state is not None:
-        shutil.rmtree(state, ignore_errors=True)
+    if config.stash.get(_OWNER, False):
+        shutil.rmtree(config.stash[_SHARED], ignore_errors=True)
+
+
+def made_once(config, name: str, make) -> Path:
+    """`make(dir)` once per run, by whichever worker asks first (the others
+    wait for it): the run's shared directory / name. What is made there is
+    read, never changed: a test that changes it works on a copy."""
+    target = config.stash[_SHARED] / name
+    with open(config.stash[_SHARED] / f"{name}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / ".made").exists():
+            shutil.rmtree(target, ignore_errors=True)
+            make(target)
+            (target / ".made").touch()
+    return target
 
 
 # Fixtures that start a process of the kind a marker names.
@@ -126,7 +153,7 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def state_dir(pytestconfig) -> Path:
-    return pytestconfig.stash[_STATE]
+    return pytestconfig.stash[_SHARED] / "state"
 
 
 @pytest.fixture(scope="session")
@@ -192,14 +219,16 @@ def tiny_project(tmp_path: Path, monkeypatch) -> Path:
     return root
 
 
+def _tiny_site(root: Path) -> None:
+    build_project(make_tiny_project(root / "project", links=True), root / "state")
+
+
 @pytest.fixture(scope="session")
-def tiny_site(tmp_path_factory) -> tuple[Path, Path]:
+def tiny_site(pytestconfig) -> tuple[Path, Path]:
     """The tiny project with Wikidata links, built once: (project, state).
     Shared: a test that changes it works on a copy of its own."""
-    root = tmp_path_factory.mktemp("tiny-site")
-    project = make_tiny_project(root / "project", links=True)
-    build_project(project, root / "state")
-    return project, root / "state"
+    root = made_once(pytestconfig, "tiny-site", _tiny_site)
+    return root / "project", root / "state"
 
 
 @pytest.fixture(scope="session")
@@ -215,14 +244,17 @@ def tiny_client(tiny_app):
 # --- the page fixture project -----------------------------------------------------------
 
 
+def _pages_site(root: Path) -> None:
+    build_project(make_shipped_ontology_project(root / "project", "zz-test-pages.ttl",
+                                                PAGES_TTL), root / "state")
+
+
 @pytest.fixture(scope="session")
-def pages_site(tmp_path_factory) -> tuple[Path, Path]:
+def pages_site(pytestconfig) -> tuple[Path, Path]:
     """Test entities (helpers.PAGES_TTL) over the shipped ontology and the
     source sentences, built once: (project, state)."""
-    root = tmp_path_factory.mktemp("pages-site")
-    project = make_shipped_ontology_project(root / "project", "zz-test-pages.ttl", PAGES_TTL)
-    build_project(project, root / "state")
-    return project, root / "state"
+    root = made_once(pytestconfig, "pages-site", _pages_site)
+    return root / "project", root / "state"
 
 
 @pytest.fixture(scope="session")
