@@ -85,14 +85,16 @@ fuzz-guard: $(VENV)/.installed-test
 
 # The reasoner's proof run (docs/reasoning.md): random ontologies through both
 # engines against plain owlrl, every W3C OWL 2 case with an RDF/XML premise
-# with owlrl run live rather than read from its recorded outcomes, and the
-# closure of the 10k-triple synthetic set against plain owlrl's (make test: 1k),
-# and that set's validation (make test: 4.5k).
+# with owlrl run live rather than read from its recorded outcomes, the
+# closure of the 10k-triple synthetic set against plain owlrl's, and of the
+# shipped graph and a 1k set each alone (make test: those two together),
+# the 10k set's validation (make test: 4.5k), and the literal shortcuts
+# against rdflib on FUZZ_EXAMPLES draws (make test: 200).
 fuzz-reasoning: $(VENV)/.installed-test
 	HYPOTHESIS_PROFILE=long KOPRU_OWL2_LIVE=1 KOPRU_LONG_PROOFS=1 \
 	  KOPRU_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),5000) \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider --timeout=0 --hypothesis-show-statistics \
-	  tests/test_reasoning_fuzz.py tests/test_reasoning_owl2.py \
+	  tests/test_reasoning_fuzz.py tests/test_reasoning_owl2.py tests/test_reasoning_literals.py \
 	  tests/test_reasoning.py::test_fast_equals_owlrl_on_10k_synthetic \
 	  tests/test_reasoning.py::test_fast_equals_owlrl_on_shipped_graph \
 	  tests/test_reasoning.py::test_fast_equals_owlrl_on_1k_synthetic \

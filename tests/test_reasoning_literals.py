@@ -2,9 +2,12 @@
 normal form. For the datatypes big graphs are full of it skips rdflib when
 the lexical form is already the normal one (fast._CANONICAL); here every
 such shortcut is checked against rdflib itself, on lexical forms drawn to
-sit on both sides of each pattern."""
+sit on both sides of each pattern: a few hundred draws in `make test`,
+KOPRU_FUZZ_EXAMPLES (5,000 by default) in `make fuzz-reasoning`."""
 
 from __future__ import annotations
+
+import os
 
 import pyoxigraph as ox
 from hypothesis import given, settings
@@ -25,9 +28,10 @@ NUMBER = st.builds(lambda sign, zeros, whole, fraction: sign + zeros + whole + f
 LEXICAL = st.one_of(NUMBER.filter(bool),
                     st.text(alphabet="0123456789+-.eE", min_size=1, max_size=12))
 SHORTCUT_DATATYPES = sorted(_CANONICAL)
+EXAMPLES = int(os.environ.get("KOPRU_FUZZ_EXAMPLES", "200"))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(lexical=LEXICAL, datatype=st.sampled_from(SHORTCUT_DATATYPES))
 def test_a_lexical_form_the_shortcut_keeps_is_rdflibs_normal_form(lexical, datatype):
     if _CANONICAL[datatype].match(lexical):
@@ -35,7 +39,7 @@ def test_a_lexical_form_the_shortcut_keeps_is_rdflibs_normal_form(lexical, datat
         assert str(RdflibTerms().term(literal)) == lexical
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=max(EXAMPLES // 2, 100), deadline=None)
 @given(lexicals=st.lists(LEXICAL, min_size=2, max_size=6),
        datatype=st.sampled_from(SHORTCUT_DATATYPES))
 def test_literals_share_a_number_exactly_when_rdflib_says_they_are_one_value(lexicals, datatype):
