@@ -10,9 +10,10 @@ removed, several edits in a row; and the edits that need the whole pipeline
 (ontology, shapes, an axiom in a graph file) fall back to it with the same
 result. An edit that breaks a shape (every one of bench/generate.py's
 MUTATIONS) is found by the incremental validation; the build then fails with
-the report a full validation gives, and the previous store stays current
-(end to end for a few mutations here, for all of them in `make
-fuzz-pipeline`).
+the report a full validation gives, and the previous store stays current.
+make test runs a few mutations to that end and stops the others' builds at
+the finding (what follows is the same code); `make fuzz-pipeline`
+(KOPRU_LONG_PROOFS=1) runs them all to the end.
 """
 
 from __future__ import annotations
