@@ -101,10 +101,18 @@ fuzz-reasoning: $(VENV)/.installed-test
 	  tests/test_reasoning.py::test_synthetic_10k_is_valid
 
 # The build pipeline's proof runs: both validators on every broken variant at
-# once at 10k triples, and a build killed at 20k (make test: 800 and 5k).
+# once at 10k triples, and a build killed at 20k (make test: 800 and 5k); each
+# shape's broken example and each broken variant alone, through both
+# validators and `kopru validate`, and each variant's incremental build to its
+# full report (make test: all at once, and the incremental builds of every
+# variant up to its finding, three of them to the report).
 fuzz-pipeline: $(VENV)/.installed-test
 	KOPRU_LONG_PROOFS=1 $(BIN)/python -m pytest -q -p no:cacheprovider --timeout=0 \
 	  tests/test_validation_engines.py::test_validators_agree_on_all_variants_at_once_at_10k \
+	  tests/test_validation_engines.py::test_validators_agree_on_each_shapes_example_alone \
+	  tests/test_validation_engines.py::test_validators_agree_on_each_generated_variant_alone \
+	  tests/test_shapes.py::test_shape_fires_on_each_broken_example_alone \
+	  tests/test_incremental.py::test_every_edit_that_breaks_a_shape_fails_with_the_full_report \
 	  tests/test_build_faults.py::test_a_killed_build_at_20k_leaves_nothing_the_next_build_does_not_remove
 
 bench: $(VENV)/.installed-test

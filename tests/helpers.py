@@ -545,6 +545,21 @@ def make_shipped_ontology_project(root: str | os.PathLike[str], name: str, turtl
     return root
 
 
+def make_shape_cases_project(root: str | os.PathLike[str], cases) -> Path:
+    """tests/shape_cases.py's minimal valid project (the shipped ontology
+    and its CONTEXT) with these broken examples, each in its own file
+    (Case.file)."""
+    from shape_cases import CONTEXT, PREFIXES
+
+    root = Path(root)
+    shutil.copytree(REPO_ROOT / "ontology", root / "ontology")
+    (root / "graph").mkdir()
+    (root / "graph" / "context.ttl").write_text(CONTEXT, encoding="utf-8")
+    for case in cases:
+        (root / case.file).write_text(PREFIXES + "\n" + case.turtle + "\n", encoding="utf-8")
+    return root
+
+
 def build_project(project: str | os.PathLike[str], state: str | os.PathLike[str]):
     """Build `project` into the state dir `state`, in this process."""
     from server.pipeline.build import build

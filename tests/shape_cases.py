@@ -1,7 +1,9 @@
 """The shapes' broken examples, one per constraint, shared by tests/test_shapes.py
 (through `kopru validate`) and tests/test_validation_engines.py (each
-validator against pyshacl). Each example is added to a minimal valid project:
-the shipped ontology and CONTEXT.
+validator against pyshacl). Each example is added to a minimal valid project
+(the shipped ontology and CONTEXT) in a file of its own (Case.file), alone or
+with all the others: no two examples name the same entity, so together each
+one fails as it does alone.
 """
 
 from __future__ import annotations
@@ -72,6 +74,11 @@ class Case:
     prop: str | None   # the property as a prefixed name (None: a node-level constraint)
     message: str       # a fragment of the shape's sh:message
 
+    @property
+    def file(self) -> str:
+        """Where the example goes in the project, relative to its root."""
+        return f"graph/{self.name}.ttl"
+
 
 CASES = [
     Case("undeclared-property",
@@ -84,50 +91,51 @@ CASES = [
          'id:broken-company a kop:Company ; rdfs:label "Bir şirket"@tr .',
          "id:broken-company", "rdfs:label", "Needs exactly one English label"),
     Case("agreement-one-party",
-         f"id:broken-agreement a kop:DefenceCooperationPact ; {OK} ; kop:party id:turkiye .",
-         "id:broken-agreement", "kop:party",
+         f"id:broken-pact a kop:DefenceCooperationPact ; {OK} ; kop:party id:turkiye .",
+         "id:broken-pact", "kop:party",
          "An agreement needs at least two parties (kop:party); add the other signatory."),
     Case("party-not-actor",
-         f"id:broken-agreement a kop:MilitaryTrainingAgreement ; {OK} ; "
+         f"id:broken-training-agreement a kop:MilitaryTrainingAgreement ; {OK} ; "
          "kop:party id:turkiye , id:sector-trade .",
-         "id:broken-agreement", "kop:party", "a node typed as an actor"),
+         "id:broken-training-agreement", "kop:party", "a node typed as an actor"),
     Case("fact-without-source",
-         'id:broken-exercise a kop:JointExercise ; rdfs:label "Exercise"@en ; '
+         'id:broken-unsourced-exercise a kop:JointExercise ; rdfs:label "Exercise"@en ; '
          'kop:summary "Two states held an exercise together."@en ; kop:participant id:turkiye , id:albania .',
-         "id:broken-exercise", "kop:statedIn", "A fact must cite at least one source sentence"),
+         "id:broken-unsourced-exercise", "kop:statedIn", "A fact must cite at least one source sentence"),
     Case("fact-without-summary",
-         'id:broken-exercise a kop:JointExercise ; rdfs:label "Exercise"@en ; kop:statedIn src:S26 ; '
-         "kop:participant id:turkiye , id:albania .",
-         "id:broken-exercise", "kop:summary", "A fact needs exactly one English summary"),
+         'id:broken-unsummarised-exercise a kop:JointExercise ; rdfs:label "Exercise"@en ; '
+         "kop:statedIn src:S26 ; kop:participant id:turkiye , id:albania .",
+         "id:broken-unsummarised-exercise", "kop:summary", "A fact needs exactly one English summary"),
     Case("cites-unknown-sentence",
-         'id:broken-exercise a kop:JointExercise ; rdfs:label "Exercise"@en ; kop:statedIn src:S99 ; '
-         'kop:summary "Two states held an exercise together."@en ; kop:participant id:turkiye , id:albania .',
-         "id:broken-exercise", "kop:statedIn", "kop:statedIn must point to a source sentence"),
+         'id:broken-miscited-exercise a kop:JointExercise ; rdfs:label "Exercise"@en ; '
+         'kop:statedIn src:S99 ; kop:summary "Two states held an exercise together."@en ; '
+         "kop:participant id:turkiye , id:albania .",
+         "id:broken-miscited-exercise", "kop:statedIn", "kop:statedIn must point to a source sentence"),
     Case("year-not-gyear",
          'id:broken-year a time:Instant ; rdfs:label "1996"@en ; time:inXSDgYear 1996 .',
          "id:broken-year", "time:inXSDgYear", "time:inXSDgYear takes one xsd:gYear"),
     Case("signed-on-literal",
-         f'id:broken-agreement a kop:DefenceIndustryAgreement ; {OK} ; kop:party id:turkiye , id:albania ; '
-         'kop:signedOn "1996"^^xsd:gYear .',
-         "id:broken-agreement", "kop:signedOn", "kop:signedOn points to a time individual"),
+         f"id:broken-industry-agreement a kop:DefenceIndustryAgreement ; {OK} ; "
+         'kop:party id:turkiye , id:albania ; kop:signedOn "1996"^^xsd:gYear .',
+         "id:broken-industry-agreement", "kop:signedOn", "kop:signedOn points to a time individual"),
     Case("amount-not-decimal",
-         f"id:broken-flow a kop:TradeFlow ; {OK} ; kop:exporter id:turkiye ; kop:importer id:albania ; "
-         'kop:tradeValue id:broken-amount .\n'
-         'id:broken-amount a schema:MonetaryAmount ; schema:value 9.195e8 ; schema:currency "USD" .',
-         "id:broken-amount", "schema:value", "non-negative xsd:decimal"),
+         f"id:broken-flow-float a kop:TradeFlow ; {OK} ; kop:exporter id:turkiye ; kop:importer id:albania ; "
+         'kop:tradeValue id:broken-amount-float .\n'
+         'id:broken-amount-float a schema:MonetaryAmount ; schema:value 9.195e8 ; schema:currency "USD" .',
+         "id:broken-amount-float", "schema:value", "non-negative xsd:decimal"),
     Case("currency-not-iso-4217",
-         f"id:broken-flow a kop:TradeFlow ; {OK} ; kop:exporter id:turkiye ; kop:importer id:albania ; "
-         'kop:tradeValue id:broken-amount .\n'
-         'id:broken-amount a schema:MonetaryAmount ; schema:value 919500000.0 ; schema:currency "$" .',
-         "id:broken-amount", "schema:currency", "an ISO 4217 code"),
+         f"id:broken-flow-dollar a kop:TradeFlow ; {OK} ; kop:exporter id:turkiye ; "
+         'kop:importer id:albania ; kop:tradeValue id:broken-amount-dollar .\n'
+         'id:broken-amount-dollar a schema:MonetaryAmount ; schema:value 919500000.0 ; schema:currency "$" .',
+         "id:broken-amount-dollar", "schema:currency", "an ISO 4217 code"),
     Case("wikidata-link-malformed",
-         'id:broken-country a kop:State , kop:Country ; rdfs:label "Kosovo"@en ; '
+         'id:broken-kosovo a kop:State , kop:Country ; rdfs:label "Kosovo"@en ; '
          "skos:exactMatch <https://www.wikidata.org/wiki/Q1246> .",
-         "id:broken-country", "skos:exactMatch", "skos:exactMatch must be a Wikidata entity"),
+         "id:broken-kosovo", "skos:exactMatch", "skos:exactMatch must be a Wikidata entity"),
     Case("owl-sameas",
-         'id:broken-country a kop:State , kop:Country ; rdfs:label "Serbia"@en ; '
+         'id:broken-serbia a kop:State , kop:Country ; rdfs:label "Serbia"@en ; '
          "owl:sameAs <http://www.wikidata.org/entity/Q403> .",
-         "id:broken-country", "owl:sameAs", "Do not use owl:sameAs"),
+         "id:broken-serbia", "owl:sameAs", "Do not use owl:sameAs"),
     Case("aid-item-from-wrong-list",
          f"id:broken-aid a kop:HumanitarianAidDelivery ; {OK} ; kop:provider id:turkiye ; "
          "kop:recipient id:albania ; kop:aidItem id:blankets , id:textiles .",
@@ -144,8 +152,8 @@ CASES = [
          "kop:paragraph 10 ; dcterms:isPartOf <https://w3id.org/kopru/source/article> .",
          "src:S47", "kop:sentenceId", 'one kop:sentenceId like "S21"'),
     Case("country-not-state",
-         'id:broken-country a kop:Country ; rdfs:label "Montenegro"@en ; kop:within id:western-balkans .',
-         "id:broken-country", None, "type the node both kop:Country and kop:State"),
+         'id:broken-montenegro a kop:Country ; rdfs:label "Montenegro"@en ; kop:within id:western-balkans .',
+         "id:broken-montenegro", None, "type the node both kop:Country and kop:State"),
     Case("wkt-malformed",
          'id:broken-town a kop:City ; rdfs:label "Banja Luka"@en ; kop:within id:albania ; '
          "geo:hasGeometry id:broken-point .\n"

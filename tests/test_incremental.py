@@ -8,12 +8,17 @@ same files in another state directory: additions (with and without blank
 nodes), removals, a triple moved between files, a file added, a file
 removed, several edits in a row; and the edits that need the whole pipeline
 (ontology, shapes, an axiom in a graph file) fall back to it with the same
-result. An edit that breaks a shape fails the build with the report a full
-validation gives, and the previous store stays current.
+result. An edit that breaks a shape (every one of bench/generate.py's
+MUTATIONS) is found by the incremental validation; the build then fails with
+the report a full validation gives, and the previous store stays current.
+make test runs a few mutations to that end and stops the others' builds at
+the finding (what follows is the same code); `make fuzz-pipeline`
+(KOPRU_LONG_PROOFS=1) runs them all to the end.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -29,7 +34,7 @@ import generate  # noqa: E402  (bench/generate.py)
 from server.errors import ValidationFailed  # noqa: E402
 from server.pipeline.build import build  # noqa: E402
 from server.pipeline.project import Project  # noqa: E402
-from server.stores.state import current_store_dir  # noqa: E402
+from server.stores.state import current_store_dir, read_manifest  # noqa: E402
 
 NEW_FACT = """
 syn:project-new-{n} a kop:RoadProject ;
@@ -62,15 +67,19 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
     return base / "p", base / "state"
 
 
-@pytest.fixture
-def project(built, tmp_path) -> Project:
+def copy_of(built: tuple[Path, Path], where: Path) -> Project:
     """A copy of the built synthetic project (files and state) to edit."""
     root, state = built
-    shutil.copytree(root, tmp_path / "p")
-    shutil.copytree(state, tmp_path / "state", symlinks=True)
-    p = Project(tmp_path / "p", state_dir=tmp_path / "state")
+    shutil.copytree(root, where / "p")
+    shutil.copytree(state, where / "state", symlinks=True)
+    p = Project(where / "p", state_dir=where / "state")
     assert build(p).skipped
     return p
+
+
+@pytest.fixture
+def project(built, tmp_path) -> Project:
+    return copy_of(built, tmp_path)
 
 
 def store_quads(p: Project) -> set[bytes]:
@@ -78,13 +87,17 @@ def store_quads(p: Project) -> set[bytes]:
     return set(store.dump(format=ox.RdfFormat.N_QUADS).splitlines())
 
 
-def assert_same_as_cold(p: Project, tmp_path: Path) -> None:
-    cold = Project(p.root, state_dir=tmp_path / f"cold-{len(list(tmp_path.iterdir()))}")
-    build(cold, force=True)
+def assert_same_quads(p: Project, cold: Project) -> None:
     mine, theirs = store_quads(p), store_quads(cold)
     assert mine == theirs, (f"{len(mine - theirs)} quads only in the incremental store, "
                             f"{len(theirs - mine)} only in the cold one: "
                             f"{sorted(mine ^ theirs)[:3]}")
+
+
+def assert_same_as_cold(p: Project, tmp_path: Path) -> None:
+    cold = Project(p.root, state_dir=tmp_path / f"cold-{len(list(tmp_path.iterdir()))}")
+    build(cold, force=True)
+    assert_same_quads(p, cold)
 
 
 def graph_file(p: Project, kind: str) -> Path:
@@ -149,7 +162,7 @@ def test_triple_moved_to_another_file_and_a_file_added(project, tmp_path):
     assert_same_as_cold(project, tmp_path)
 
 
-def test_file_removed(project, tmp_path):
+def test_file_removed(project, built):
     # a file nothing else needs: a new one, built, then deleted
     extra = project.root / "graph" / "extra.ttl"
     extra.write_text(generate.PREFIXES + NEW_FACT.format(n=3), encoding="utf-8")
@@ -157,7 +170,11 @@ def test_file_removed(project, tmp_path):
     extra.unlink()
     r = build(project)
     assert r.incremental and r.manifest["incremental"]["gone"] == ["graph/extra.ttl"]
-    assert_same_as_cold(project, tmp_path)
+    # the files are the module's again (the same inputs' hash), so the
+    # module's first build is the cold build of them
+    cold = Project(built[0], state_dir=built[1])
+    assert r.manifest["hash"] == read_manifest(current_store_dir(cold))["hash"]
+    assert_same_quads(project, cold)
 
 
 def test_several_edits_in_a_row(project, tmp_path):
@@ -192,9 +209,39 @@ def test_edits_that_need_the_whole_pipeline(edit, project, tmp_path):
 
 # --- a broken edit ---------------------------------------------------------------------
 
+MUTATIONS = [m[0] for m in generate.MUTATIONS]
+# The mutations whose build make test runs to its end, the fallback to a full
+# validation (the same code for every mutation): a blank node's owner in the
+# report, a SPARQL target and constraint with an sh:or, a removal with an sh:or.
+END_TO_END = ["amount-blank-node-bad-currency", "undeclared-class", "aid-without-recipient"]
 
-@pytest.mark.parametrize("name", [m[0] for m in generate.MUTATIONS])
-def test_an_edit_that_breaks_a_shape_fails_with_the_full_report(name, project):
+
+class BreakFound(Exception):
+    """Raised by `stop_at_break`."""
+
+
+def stop_at_break(step: str, seconds: float, detail: str) -> None:
+    """A build's progress callback that stops the build (raising BreakFound)
+    once it says the incremental validation found a broken shape, before
+    the full validation it falls back to."""
+    if "breaks a shape" in detail:
+        raise BreakFound(detail)
+
+
+@pytest.mark.parametrize("name", [n for n in MUTATIONS if n not in END_TO_END])
+def test_the_incremental_validation_finds_an_edit_that_breaks_a_shape(name, project):
+    """Over the nodes the edit can affect (not everything). The build is
+    stopped there; what follows (the full report) is checked below, where
+    the END_TO_END mutations are found the same way."""
+    before = current_store_dir(project)
+    generate.mutate(project.root, name)
+    with pytest.raises(BreakFound):
+        build(project, progress=stop_at_break)
+    assert current_store_dir(project) == before
+    assert no_temporaries(project)
+
+
+def assert_fails_with_the_full_report(project: Project, name: str) -> None:
     """The incremental validation finds it (over the nodes the edit can
     affect), then the full validation writes the report."""
     before = current_store_dir(project)
@@ -207,3 +254,17 @@ def test_an_edit_that_breaks_a_shape_fails_with_the_full_report(name, project):
     assert result.errors and result.files == len(list((project.root / "graph").glob("*.ttl"))) + 3
     assert current_store_dir(project) == before
     assert no_temporaries(project)
+
+
+@pytest.mark.parametrize("name", END_TO_END)
+def test_an_edit_that_breaks_a_shape_fails_with_the_full_report(name, project):
+    assert_fails_with_the_full_report(project, name)
+
+
+@pytest.mark.skipif(os.environ.get("KOPRU_LONG_PROOFS") != "1",
+                    reason="a proof run: `make fuzz-pipeline` (KOPRU_LONG_PROOFS=1) runs it; "
+                           "make test runs every mutation up to the incremental validation's "
+                           f"finding and {len(END_TO_END)} of them to the full report")
+def test_every_edit_that_breaks_a_shape_fails_with_the_full_report(built, tmp_path):
+    for name in MUTATIONS:
+        assert_fails_with_the_full_report(copy_of(built, tmp_path / name), name)

@@ -1,10 +1,13 @@
 """The SHACL shapes (ontology/shapes.ttl), end to end through `kopru validate`.
 
-Each broken example is a small graph file added to a minimal valid project
-(the shipped ontology + a few context nodes). `kopru validate --project DIR`
-must exit 1 and its report must name the broken entity, the property (as a
-prefixed name) and the shape's message; the context alone must pass (exit 0).
-The command runs in-process (helpers.run_cli), one case after another.
+Each broken example (tests/shape_cases.py) is a small graph file added to a
+minimal valid project (the shipped ontology + a few context nodes). `kopru
+validate --project DIR` must exit 1 and its report must name, under the
+example's file, the broken entity, the property (as a prefixed name) and the
+shape's message, and nothing outside the broken files; the context alone must
+pass (exit 0). The command runs in-process (helpers.run_cli): make test
+validates every example at once, in one project (no two examples name the
+same entity); `make fuzz-pipeline` (KOPRU_LONG_PROOFS=1) also each one alone.
 
 Also checked without the CLI: every class of the ontology is covered by a
 shape (directly or through a superclass), every constraint has a message,
@@ -13,13 +16,13 @@ and the shipped data conforms.
 
 from __future__ import annotations
 
-import shutil
+import os
 from pathlib import Path
 
 import pytest
-from helpers import REPO_ROOT, CliResult, run_cli
+from helpers import REPO_ROOT, CliResult, make_shape_cases_project, run_cli
 from rdflib import OWL, RDF, RDFS, Graph, Namespace, URIRef
-from shape_cases import CASES, CONTEXT, PREFIXES
+from shape_cases import CASES, Case
 
 ONTOLOGY_DIR = REPO_ROOT / "ontology"
 
@@ -29,15 +32,6 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 # --- running the CLI ----------------------------------------------------------------
 
 
-def _make_project(root: Path, extra: str | None) -> Path:
-    shutil.copytree(ONTOLOGY_DIR, root / "ontology")
-    (root / "graph").mkdir()
-    (root / "graph" / "context.ttl").write_text(CONTEXT, encoding="utf-8")
-    if extra is not None:
-        (root / "graph" / "broken.ttl").write_text(PREFIXES + "\n" + extra + "\n", encoding="utf-8")
-    return root
-
-
 def _validate(project: Path) -> CliResult:
     return run_cli("--project", project, "validate",
                    env={"KOPRU_STATE_DIR": str(project / ".kopru-state")})
@@ -45,26 +39,45 @@ def _validate(project: Path) -> CliResult:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, CliResult]:
-    """Validate the valid context and every broken case."""
+    """Validate the valid context alone, and with every broken example."""
     tmp = tmp_path_factory.mktemp("shapes")
-    results = {"valid": _validate(_make_project(tmp / "valid", None))}
-    for case in CASES:
-        results[case.name] = _validate(_make_project(tmp / case.name, case.turtle))
-    return results
+    return {"valid": _validate(make_shape_cases_project(tmp / "valid", [])),
+            "all": _validate(make_shape_cases_project(tmp / "all", CASES))}
 
 
-def _entity_block(output: str, entity: str) -> list[str]:
-    """The report lines under `entity` (its header line is '  <entity> (line N)')."""
-    lines = output.splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("  ") and not line.startswith("   ") and line.strip().split(" (line")[0] == entity:
-            block = []
-            for nxt in lines[i + 1:]:
-                if not nxt.startswith("    "):
-                    break
-                block.append(nxt.strip())
-            return block
-    return []
+def _report(output: str) -> dict[tuple[str, str], list[str]]:
+    """The report's lines by (file, entity): a file is a line of its own
+    ('graph/x.ttl'), each entity under it '  <entity> (line N)', then the
+    entity's lines, indented by four."""
+    blocks: dict[tuple[str, str], list[str]] = {}
+    file, block = "", None
+    for line in output.splitlines():
+        if line.startswith("graph/"):
+            file, block = line.strip(), None
+        elif line.startswith("    ") and block is not None:
+            block.append(line.strip())
+        elif line.startswith("  ") and not line.startswith("   ") and file:
+            block = blocks.setdefault((file, line.strip().split(" (line")[0]), [])
+        else:
+            block = None
+    return blocks
+
+
+def _assert_fires(r: CliResult, case: Case, cases: list[Case]) -> None:
+    """`kopru validate` over `cases` (`case` among them) fails, and reports
+    `case` as its broken example."""
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, f"expected exit 1, got {r.returncode}:\n{out}"
+    blocks = _report(out)
+    block = blocks.get((case.file, case.entity))
+    assert block, f"the report does not name {case.entity} under {case.file}:\n{out}"
+    prefix = f"{case.prop}: " if case.prop else "(node): "
+    hits = [line for line in block if line.startswith(prefix) and case.message in line]
+    assert hits, (f"no line '{prefix}…{case.message}…' under {case.entity}:\n" + "\n".join(block)
+                  + f"\n\nfull report:\n{out}")
+    # The context is valid, so nothing outside the broken files may be reported.
+    assert {file for file, _entity in blocks} <= {c.file for c in cases}, out
+    assert "graph/context.ttl" not in out, out
 
 
 # --- tests ---------------------------------------------------------------------------
@@ -78,18 +91,16 @@ def test_valid_minimal_project_passes(runs):
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_shape_fires_on_broken_example(case, runs):
-    r = runs[case.name]
-    out = r.stdout + r.stderr
-    assert r.returncode == 1, f"expected exit 1, got {r.returncode}:\n{out}"
-    assert "graph/broken.ttl" in out, out
-    block = _entity_block(out, case.entity)
-    assert block, f"the report does not name {case.entity}:\n{out}"
-    prefix = f"{case.prop}: " if case.prop else "(node): "
-    hits = [line for line in block if line.startswith(prefix) and case.message in line]
-    assert hits, (f"no line '{prefix}…{case.message}…' under {case.entity}:\n" + "\n".join(block)
-                  + f"\n\nfull report:\n{out}")
-    # The context is valid, so nothing outside the broken file may be reported.
-    assert "graph/context.ttl" not in out, out
+    _assert_fires(runs["all"], case, CASES)
+
+
+@pytest.mark.skipif(os.environ.get("KOPRU_LONG_PROOFS") != "1",
+                    reason="a proof run: `make fuzz-pipeline` (KOPRU_LONG_PROOFS=1) runs it; "
+                           "make test validates every example at once")
+def test_shape_fires_on_each_broken_example_alone(tmp_path):
+    for case in CASES:
+        _assert_fires(_validate(make_shape_cases_project(tmp_path / case.name, [case])),
+                      case, [case])
 
 
 def test_shipped_data_conforms():
