@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from helpers import copy_build, make_tiny_project
+from helpers import copy_build
 
 from server.errors import (
     InconsistentGraph,
@@ -51,20 +51,10 @@ def ask(store: Store, sparql: str, **kw) -> bool:
     return bool(store.query(f"PREFIX kop: <{KOP}> PREFIX id: <{ID}> {sparql}", **kw))
 
 
-@pytest.fixture(scope="module")
-def built_tiny(tmp_path_factory):
-    """The tiny project built once for the module: (Project, its BuildResult).
-    Tests that only read it share it; tests that edit it take `tiny_build`."""
-    root = tmp_path_factory.mktemp("built-tiny")
-    p = Project(make_tiny_project(root / "p"), state_dir=root / "state")
-    return p, build(p)
-
-
 @pytest.fixture
-def tiny_build(built_tiny, tmp_path) -> Project:
-    """A copy of the built tiny project (files and state) to edit."""
-    p, _ = built_tiny
-    root, state = copy_build(p.root, p.state_dir, tmp_path / "p", tmp_path / "state")
+def tiny_copy(tiny_build, tmp_path) -> Project:
+    """A copy of conftest's tiny_build (the tiny project, built) to edit."""
+    root, state = copy_build(*tiny_build, tmp_path / "p", tmp_path / "state")
     copy = Project(root, state_dir=state)
     assert is_current(copy)
     return copy
@@ -146,8 +136,8 @@ def test_syntax_error_in_ontology_and_not_utf8(tiny_project):
     assert "UTF-8" in errs["graph/latin1.ttl"].message
 
 
-def test_syntax_error_stops_build_and_keeps_store(tiny_build):
-    p = tiny_build
+def test_syntax_error_stops_build_and_keeps_store(tiny_copy):
+    p = tiny_copy
     first = current_store_dir(p)
     (p.root / "graph" / "broken.ttl").write_text(PREFIXES + "id:a rdfs:label .\n")
     with pytest.raises(TurtleSyntaxError):
@@ -196,8 +186,8 @@ def test_violation_report_grouped_by_file_and_entity(tiny_project):
     assert "  id:nameless (line 9)" in lines
 
 
-def test_violation_stops_build_and_old_store_stays_current(tiny_build):
-    p = tiny_build
+def test_violation_stops_build_and_old_store_stays_current(tiny_copy):
+    p = tiny_copy
     good_dir = current_store_dir(p)
     good_hash = read_manifest(good_dir)["hash"]
     stores_before = sorted(p.stores_dir.iterdir())
@@ -297,9 +287,9 @@ def test_fast_closure_equals_owlrl(tiny_project, extra):
 # (test_fast_equals_owlrl_on_shipped_graph).
 
 
-def test_store_keeps_graphs_apart(built_tiny):
-    p, result = built_tiny
-    c = result.counts
+def test_store_keeps_graphs_apart(tiny_build):
+    p = Project(tiny_build[0], state_dir=tiny_build[1])
+    c = read_manifest(current_store_dir(p))["counts"]   # the build's counts (BuildResult.counts)
     assert c["asserted"] > 0 and c["entailed"] > 0 and c["ontology"] > 0 and c["shapes"] > 0
     with open_current(p) as store:
         assert store.triple_counts() == {GRAPH_ASSERTED: c["asserted"],
@@ -356,8 +346,8 @@ def test_warm_start_skips_work(tiny_project):
     assert not forced.skipped and forced.store_dir != cold.store_dir
 
 
-def test_changing_a_file_changes_hash_and_rebuilds(tiny_build):
-    p = tiny_build
+def test_changing_a_file_changes_hash_and_rebuilds(tiny_copy):
+    p = tiny_copy
     tiny_project = p.root
     first_dir = current_store_dir(p)
     first_hash = read_manifest(first_dir)["hash"]
@@ -386,8 +376,8 @@ def test_changing_a_file_changes_hash_and_rebuilds(tiny_build):
         [second.store_dir.name, third.store_dir.name])
 
 
-def test_readers_in_several_processes(built_tiny):
-    p, _ = built_tiny
+def test_readers_in_several_processes(tiny_build):
+    p = Project(tiny_build[0], state_dir=tiny_build[1])
     code = ("from server.pipeline.project import Project; from server.stores.state import open_current;"
             f"s = open_current(Project({str(p.root)!r}, state_dir={str(p.state_dir)!r}));"
             "print(bool(s.query('ASK { ?s ?p ?o }')))")

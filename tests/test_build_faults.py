@@ -7,7 +7,7 @@ what is left: the previous store still current, no temporary store behind.
 The command runs in this process (`runner`), and as a process of its own
 (`python -m server`) where the process is the point: the memory limit
 (it watches the process's memory and its peak is measured) and a killed
-build. A store a case starts from is built once for the module and copied.
+build. A store a case starts from is a copy of conftest's tiny_build.
 """
 
 from __future__ import annotations
@@ -46,15 +46,6 @@ def kopru_process(project: Path, *args: str, state: Path,
                   **env: str) -> subprocess.CompletedProcess:
     """The same as a process of its own."""
     return run_kopru("--project", project, *args, env=kopru_env(KOPRU_STATE_DIR=str(state), **env))
-
-
-@pytest.fixture(scope="module")
-def built_tiny(tmp_path_factory) -> tuple[Path, Path]:
-    """The tiny project built once: (project, state). Tests copy it."""
-    root = tmp_path_factory.mktemp("built-tiny")
-    project = make_tiny_project(root / "p")
-    assert not build(Project(project, state_dir=root / "state")).skipped
-    return project, root / "state"
 
 
 def current(state: Path) -> str | None:
@@ -206,8 +197,8 @@ def fill(disk: Path) -> Path:
 
 @pytest.mark.parametrize("force", [False, True], ids=["incremental", "full"])
 def test_a_full_disk_fails_the_build_and_keeps_the_previous_store(force, small_disk, tmp_path,
-                                                                  built_tiny):
-    project, state = copy_build(*built_tiny, tmp_path / "p", small_disk / "state")
+                                                                  tiny_build):
+    project, state = copy_build(*tiny_build, tmp_path / "p", small_disk / "state")
     before = current(state)
     with open(project / "graph" / "actors.ttl", "a", encoding="utf-8") as f:
         f.write('id:kosovo a kop:State ; rdfs:label "Kosovo"@en .\n')
@@ -225,8 +216,8 @@ def test_a_full_disk_fails_the_build_and_keeps_the_previous_store(force, small_d
 # --- a damaged store, a killed build ------------------------------------------------------
 
 
-def test_a_damaged_store_is_rebuilt_not_called_up_to_date(tmp_path, built_tiny):
-    project, state = copy_build(*built_tiny, tmp_path / "p", tmp_path / "state")
+def test_a_damaged_store_is_rebuilt_not_called_up_to_date(tmp_path, tiny_build):
+    project, state = copy_build(*tiny_build, tmp_path / "p", tmp_path / "state")
     db = (state / "current").resolve() / "db"
     sst = max(db.glob("*.sst"), key=lambda p: p.stat().st_size)
     data = bytearray(sst.read_bytes())
@@ -276,9 +267,9 @@ def test_a_killed_build_at_20k_leaves_nothing_the_next_build_does_not_remove(tmp
     killed_build_leaves_nothing_the_next_build_does_not_remove(tmp_path, 20_000)
 
 
-def test_a_failed_build_removes_its_temporary_store(tmp_path, built_tiny):
+def test_a_failed_build_removes_its_temporary_store(tmp_path, tiny_build):
     """The closure finds a contradiction after the store was begun."""
-    project, state = copy_build(*built_tiny, tmp_path / "p", tmp_path / "state")
+    project, state = copy_build(*tiny_build, tmp_path / "p", tmp_path / "state")
     before = current(state)
     with open(project / "graph" / "actors.ttl", "a", encoding="utf-8") as f:
         f.write('id:turkiye a kop:Company .\n')   # Company is disjoint with State

@@ -16,10 +16,8 @@ import pyoxigraph as ox
 import pytest
 from helpers import (
     REPO_ROOT,
-    build_project,
     copy_build,
     kopru_env,
-    make_tiny_project,
     run_kopru,
     start_kopru_server,
 )
@@ -37,20 +35,11 @@ def kopru(runner):
     return run
 
 
-@pytest.fixture(scope="module")
-def built_tiny(tmp_path_factory):
-    """The tiny project built once for the module: (project, state). The
-    tests that only read it share it; one that edits it works on a copy."""
-    root = tmp_path_factory.mktemp("built-tiny")
-    project = make_tiny_project(root / "p")
-    build_project(project, root / "state")
-    return project, root / "state"
-
-
 @pytest.fixture
-def kopru_built(runner, built_tiny):
-    """kopru_built(*args, input=None): `kopru ARGS` on the built tiny project, in-process."""
-    project, state = built_tiny
+def kopru_built(runner, tiny_build):
+    """kopru_built(*args, input=None): `kopru ARGS` on conftest's tiny_build
+    (the tiny project, built), in-process: for the tests that only read it."""
+    project, state = tiny_build
 
     def run(*args, input=None):
         return runner.invoke("--project", project, *args, input=input,
@@ -193,8 +182,8 @@ def test_query_table_builds_first(kopru, tiny_project):
     assert lines[0].index("l") == lines[2].index("Albania") == lines[3].index("Türkiye")
 
 
-def test_query_file_and_name_and_stdin(kopru_built, built_tiny):
-    query_file = built_tiny[0] / "queries" / "parties.rq"
+def test_query_file_and_name_and_stdin(kopru_built, tiny_build):
+    query_file = tiny_build[0] / "queries" / "parties.rq"
     by_file = kopru_built("query", query_file)
     by_name = kopru_built("query", "parties")
     by_stdin = kopru_built("query", "-", input=query_file.read_text())
@@ -295,12 +284,12 @@ BROKEN_TTL = "@prefix id: <https://w3id.org/kopru/id/> .\nid:a id:b .\n"
 
 
 @pytest.fixture(scope="module")
-def last_good_server(built_tiny, tmp_path_factory):
+def last_good_server(tiny_build, tmp_path_factory):
     """`kopru serve --result-limit 1 --service-allowlist ""` over a copy of
-    the built tiny project whose last edit broke it: one server for the two
+    conftest's tiny_build whose last edit broke it: one server for the two
     tests below (the flags reach the endpoint; the last good build is served)."""
     root = tmp_path_factory.mktemp("last-good")
-    project, state = copy_build(*built_tiny, root / "p", root / "state")
+    project, state = copy_build(*tiny_build, root / "p", root / "state")
     (project / "graph" / "broken.ttl").write_text(BROKEN_TTL)
     with start_kopru_server("--result-limit", "1", "--service-allowlist", "", project=project,
                             env=kopru_env(KOPRU_STATE_DIR=str(state))) as server:
