@@ -14,13 +14,7 @@ import urllib.request
 
 import pyoxigraph as ox
 import pytest
-from helpers import (
-    REPO_ROOT,
-    copy_build,
-    kopru_env,
-    run_kopru,
-    start_kopru_server,
-)
+from helpers import REPO_ROOT, copy_build, kopru_env, run_kopru, start_kopru_server
 
 from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, ID, KOP
 
@@ -196,7 +190,7 @@ def test_query_file_and_name_and_stdin(kopru_built, tiny_build):
 def test_query_uses_the_closure(kopru_built):
     # kop:partyTo is never asserted: it comes from owl:inverseOf
     r = kopru_built("query", "SELECT ?x WHERE { ?x kop:partyTo id:pact } ORDER BY ?x",
-              "--format", "csv")
+                    "--format", "csv")
     assert r.returncode == 0, r.stderr
     rows = list(csv.reader(io.StringIO(r.stdout)))
     assert rows == [["x"], [ID + "albania"], [ID + "turkiye"]]
