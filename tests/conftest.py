@@ -10,6 +10,9 @@ Session fixtures
     app             the app (`create_app`) over the built shipped project.
     tiny_site       (project, state dir): the tiny project plus Wikidata
                     links, built once; `tiny_app` serves it.
+    tiny_build      (project, state dir): the tiny project as `tiny_project`
+                    writes it, built once; a test that edits it works on a
+                    copy (helpers.copy_build).
     pages_site      (project, state dir): test entities over the shipped
                     ontology (entity pages, negotiation); `pages_app`.
     make_app        make_app(project, state, **settings) -> a Flask app.
@@ -229,6 +232,16 @@ def tiny_site(pytestconfig) -> tuple[Path, Path]:
     Shared: a test that changes it works on a copy of its own."""
     root = made_once(pytestconfig, "tiny-site", _tiny_site)
     return root / "project", root / "state"
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory) -> tuple[Path, Path]:
+    """The tiny project (no links) built once: (project, state). Shared: a
+    test that changes it works on a copy (helpers.copy_build)."""
+    root = tmp_path_factory.mktemp("tiny-build")
+    project = make_tiny_project(root / "project")
+    build_project(project, root / "state")
+    return project, root / "state"
 
 
 @pytest.fixture(scope="session")

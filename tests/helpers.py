@@ -568,6 +568,17 @@ def build_project(project: str | os.PathLike[str], state: str | os.PathLike[str]
     return build(Project(project, state_dir=state))
 
 
+def copy_build(project: str | os.PathLike[str], state: str | os.PathLike[str],
+               to_project: str | os.PathLike[str], to_state: str | os.PathLike[str]
+               ) -> tuple[Path, Path]:
+    """Copy a built project and its state dir (the `current` link is
+    relative, so the copy is a build of the copy): for a test that edits a
+    build it would otherwise have to make afresh."""
+    shutil.copytree(project, to_project, symlinks=True)
+    shutil.copytree(state, to_state, symlinks=True)
+    return Path(to_project), Path(to_state)
+
+
 # The page fixture project: test entities over the shipped ontology and the
 # source sentences (tests/test_linked_data.py and tests/test_pages.py).
 PAGES_TTL = """\

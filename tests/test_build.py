@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from helpers import copy_build
 
 from server.errors import (
     InconsistentGraph,
@@ -48,6 +49,15 @@ PREFIXES = """\
 
 def ask(store: Store, sparql: str, **kw) -> bool:
     return bool(store.query(f"PREFIX kop: <{KOP}> PREFIX id: <{ID}> {sparql}", **kw))
+
+
+@pytest.fixture
+def tiny_copy(tiny_build, tmp_path) -> Project:
+    """A copy of conftest's tiny_build (the tiny project, built) to edit."""
+    root, state = copy_build(*tiny_build, tmp_path / "p", tmp_path / "state")
+    copy = Project(root, state_dir=state)
+    assert is_current(copy)
+    return copy
 
 
 # --- the project ----------------------------------------------------------------
@@ -126,13 +136,13 @@ def test_syntax_error_in_ontology_and_not_utf8(tiny_project):
     assert "UTF-8" in errs["graph/latin1.ttl"].message
 
 
-def test_syntax_error_stops_build_and_keeps_store(tiny_project):
-    p = Project(tiny_project)
-    first = build(p)
-    (tiny_project / "graph" / "broken.ttl").write_text(PREFIXES + "id:a rdfs:label .\n")
+def test_syntax_error_stops_build_and_keeps_store(tiny_copy):
+    p = tiny_copy
+    first = current_store_dir(p)
+    (p.root / "graph" / "broken.ttl").write_text(PREFIXES + "id:a rdfs:label .\n")
     with pytest.raises(TurtleSyntaxError):
         build(p)
-    assert current_store_dir(p) == first.store_dir
+    assert current_store_dir(p) == first
 
 
 # --- validation: the gate -----------------------------------------------------------------
@@ -176,20 +186,21 @@ def test_violation_report_grouped_by_file_and_entity(tiny_project):
     assert "  id:nameless (line 9)" in lines
 
 
-def test_violation_stops_build_and_old_store_stays_current(tiny_project):
-    p = Project(tiny_project)
-    good = build(p)
+def test_violation_stops_build_and_old_store_stays_current(tiny_copy):
+    p = tiny_copy
+    good_dir = current_store_dir(p)
+    good_hash = read_manifest(good_dir)["hash"]
     stores_before = sorted(p.stores_dir.iterdir())
-    (tiny_project / "graph" / "bad.ttl").write_text(BAD_AGREEMENT)
+    (p.root / "graph" / "bad.ttl").write_text(BAD_AGREEMENT)
     with pytest.raises(ValidationFailed) as info:
         build(p)
     assert "id:lonely-pact" in str(info.value)
     # nothing swapped, nothing half-built left behind
-    assert current_store_dir(p) == good.store_dir
+    assert current_store_dir(p) == good_dir
     assert sorted(p.stores_dir.iterdir()) == stores_before
     assert not is_current(p)
     with open_current(p) as store:
-        assert read_manifest(store.path)["hash"] == good.hash
+        assert read_manifest(store.path)["hash"] == good_hash
         assert not ask(store, "ASK { id:lonely-pact ?p ?o }")
         assert ask(store, "ASK { id:pact kop:party id:albania }")
 
@@ -276,10 +287,9 @@ def test_fast_closure_equals_owlrl(tiny_project, extra):
 # (test_fast_equals_owlrl_on_shipped_graph).
 
 
-def test_store_keeps_graphs_apart(tiny_project):
-    p = Project(tiny_project)
-    result = build(p)
-    c = result.counts
+def test_store_keeps_graphs_apart(tiny_build):
+    p = Project(tiny_build[0], state_dir=tiny_build[1])
+    c = read_manifest(current_store_dir(p))["counts"]   # the build's counts (BuildResult.counts)
     assert c["asserted"] > 0 and c["entailed"] > 0 and c["ontology"] > 0 and c["shapes"] > 0
     with open_current(p) as store:
         assert store.triple_counts() == {GRAPH_ASSERTED: c["asserted"],
@@ -336,16 +346,18 @@ def test_warm_start_skips_work(tiny_project):
     assert not forced.skipped and forced.store_dir != cold.store_dir
 
 
-def test_changing_a_file_changes_hash_and_rebuilds(tiny_project):
-    p = Project(tiny_project)
-    first = build(p)
+def test_changing_a_file_changes_hash_and_rebuilds(tiny_copy):
+    p = tiny_copy
+    tiny_project = p.root
+    first_dir = current_store_dir(p)
+    first_hash = read_manifest(first_dir)["hash"]
     actors = tiny_project / "graph" / "actors.ttl"
     actors.write_text(actors.read_text().replace('"Tirana"@en', '"Tirana, the capital"@en'))
-    assert p.input_hash() != first.hash
+    assert p.input_hash() != first_hash
     assert not is_current(p)
     second = build(p)
-    assert not second.skipped and second.store_dir != first.store_dir
-    assert second.previous_store_dir == first.store_dir
+    assert not second.skipped and second.store_dir != first_dir
+    assert second.previous_store_dir == first_dir
     with open_current(p) as store:
         assert ask(store, 'ASK { id:tirana ?p "Tirana, the capital"@en }')
     # a new file, a renamed file, and a changed query do what they should
@@ -364,11 +376,10 @@ def test_changing_a_file_changes_hash_and_rebuilds(tiny_project):
         [second.store_dir.name, third.store_dir.name])
 
 
-def test_readers_in_several_processes(tiny_project):
-    p = Project(tiny_project)
-    build(p)
+def test_readers_in_several_processes(tiny_build):
+    p = Project(tiny_build[0], state_dir=tiny_build[1])
     code = ("from server.pipeline.project import Project; from server.stores.state import open_current;"
-            f"s = open_current(Project({str(tiny_project)!r}));"
+            f"s = open_current(Project({str(p.root)!r}, state_dir={str(p.state_dir)!r}));"
             "print(bool(s.query('ASK { ?s ?p ?o }')))")
     with open_current(p) as mine:
         procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,

@@ -1,10 +1,13 @@
 """`kopru validate` and `kopru build` fail safe: hostile input, a full disk,
 a damaged store, a build killed halfway.
 
-Each case runs the real command (`python -m server`; a store it starts
-from is built in this process) and checks what a person sees — a clear
+Each case runs the `kopru` command and checks what a person sees — a clear
 message, no traceback, exit 1 (2 for a project that is not usable) — and
 what is left: the previous store still current, no temporary store behind.
+The command runs in this process (`runner`), and as a process of its own
+(`python -m server`) where the process is the point: the memory limit
+(it watches the process's memory and its peak is measured) and a killed
+build. A store a case starts from is a copy of conftest's tiny_build.
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO_ROOT, kopru_env, make_tiny_project, run_kopru, wait_for
+from helpers import (
+    REPO_ROOT,
+    copy_build,
+    kopru_env,
+    make_tiny_project,
+    run_cli,
+    run_kopru,
+    wait_for,
+)
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 import generate  # noqa: E402  (bench/generate.py)
@@ -26,7 +37,14 @@ from server.pipeline.build import build  # noqa: E402
 from server.pipeline.project import Project  # noqa: E402
 
 
-def kopru(project: Path, *args: str, state: Path, **env: str) -> subprocess.CompletedProcess:
+def kopru(project: Path, *args: str, state: Path, **env: str):
+    """`kopru --project PROJECT ARGS` in this process (CliResult)."""
+    return run_cli("--project", project, *args, env={"KOPRU_STATE_DIR": str(state), **env})
+
+
+def kopru_process(project: Path, *args: str, state: Path,
+                  **env: str) -> subprocess.CompletedProcess:
+    """The same as a process of its own."""
     return run_kopru("--project", project, *args, env=kopru_env(KOPRU_STATE_DIR=str(state), **env))
 
 
@@ -42,7 +60,7 @@ def temporaries(state: Path) -> list[str]:
     return sorted(p.name for p in stores.glob(".tmp-*")) if stores.is_dir() else []
 
 
-def failed_cleanly(r: subprocess.CompletedProcess, code: int = 1) -> str:
+def failed_cleanly(r, code: int = 1) -> str:
     out = r.stdout + r.stderr
     assert r.returncode == code, out
     assert "Traceback" not in out, out
@@ -85,13 +103,15 @@ def test_a_small_file_repeating_a_huge_prefix_is_stopped_by_the_memory_limit(
 
 def test_the_memory_limit_stops_a_build_and_keeps_the_previous_store(tmp_path):
     """A 2k-triple build needs 40–70 MiB more than it started with: a
-    limit of 20 MiB stops it, well before its end."""
+    limit of 20 MiB stops it, well before its end. (The previous store is
+    the project's build when it was 200 triples: quicker to make.)"""
     project = tmp_path / "p"
-    generate.generate(project, 2_000, seed=1)
+    generate.generate(project, 200, seed=1)
     state = tmp_path / "state"
     assert not build(Project(project, state_dir=state)).skipped   # the previous store
     before = current(state)
-    r = kopru(project, "build", "--force", state=state, KOPRU_BUILD_MEMORY="20M")
+    generate.generate(project, 2_000, seed=1)                     # the project grew
+    r = kopru_process(project, "build", "--force", state=state, KOPRU_BUILD_MEMORY="20M")
     out = failed_cleanly(r)
     assert "needed more than 20 MiB of memory (KOPRU_BUILD_MEMORY)" in out
     assert current(state) == before and temporaries(state) == []
@@ -178,10 +198,9 @@ def fill(disk: Path) -> Path:
 
 
 @pytest.mark.parametrize("force", [False, True], ids=["incremental", "full"])
-def test_a_full_disk_fails_the_build_and_keeps_the_previous_store(force, small_disk, tmp_path):
-    project = make_tiny_project(tmp_path / "p")
-    state = small_disk / "state"
-    assert not build(Project(project, state_dir=state)).skipped   # the previous store
+def test_a_full_disk_fails_the_build_and_keeps_the_previous_store(force, small_disk, tmp_path,
+                                                                  tiny_build):
+    project, state = copy_build(*tiny_build, tmp_path / "p", small_disk / "state")
     before = current(state)
     with open(project / "graph" / "actors.ttl", "a", encoding="utf-8") as f:
         f.write('id:kosovo a kop:State ; rdfs:label "Kosovo"@en .\n')
@@ -199,10 +218,8 @@ def test_a_full_disk_fails_the_build_and_keeps_the_previous_store(force, small_d
 # --- a damaged store, a killed build ------------------------------------------------------
 
 
-def test_a_damaged_store_is_rebuilt_not_called_up_to_date(tmp_path):
-    project = make_tiny_project(tmp_path / "p")
-    state = tmp_path / "state"
-    assert not build(Project(project, state_dir=state)).skipped
+def test_a_damaged_store_is_rebuilt_not_called_up_to_date(tmp_path, tiny_build):
+    project, state = copy_build(*tiny_build, tmp_path / "p", tmp_path / "state")
     db = (state / "current").resolve() / "db"
     sst = max(db.glob("*.sst"), key=lambda p: p.stat().st_size)
     data = bytearray(sst.read_bytes())
@@ -252,11 +269,9 @@ def test_a_killed_build_at_20k_leaves_nothing_the_next_build_does_not_remove(tmp
     killed_build_leaves_nothing_the_next_build_does_not_remove(tmp_path, 20_000)
 
 
-def test_a_failed_build_removes_its_temporary_store(tmp_path):
+def test_a_failed_build_removes_its_temporary_store(tmp_path, tiny_build):
     """The closure finds a contradiction after the store was begun."""
-    project = make_tiny_project(tmp_path / "p")
-    state = tmp_path / "state"
-    assert not build(Project(project, state_dir=state)).skipped   # the previous store
+    project, state = copy_build(*tiny_build, tmp_path / "p", tmp_path / "state")
     before = current(state)
     with open(project / "graph" / "actors.ttl", "a", encoding="utf-8") as f:
         f.write('id:turkiye a kop:Company .\n')   # Company is disjoint with State

@@ -14,7 +14,7 @@ import urllib.request
 
 import pyoxigraph as ox
 import pytest
-from helpers import REPO_ROOT, kopru_env, run_kopru, start_kopru_server
+from helpers import REPO_ROOT, copy_build, kopru_env, run_kopru, start_kopru_server
 
 from server.namespaces import GRAPH_ASSERTED, GRAPH_ENTAILED, GRAPH_ONTOLOGY, ID, KOP
 
@@ -26,6 +26,18 @@ def kopru(runner):
     """kopru(project, *args, input=None): `kopru --project PROJECT ARGS`, in-process."""
     def run(project, *args, input=None):
         return runner.invoke("--project", project, *args, input=input)
+    return run
+
+
+@pytest.fixture
+def kopru_built(runner, tiny_build):
+    """kopru_built(*args, input=None): `kopru ARGS` on conftest's tiny_build
+    (the tiny project, built), in-process: for the tests that only read it."""
+    project, state = tiny_build
+
+    def run(*args, input=None):
+        return runner.invoke("--project", project, *args, input=input,
+                             env={"KOPRU_STATE_DIR": str(state)})
     return run
 
 
@@ -164,53 +176,52 @@ def test_query_table_builds_first(kopru, tiny_project):
     assert lines[0].index("l") == lines[2].index("Albania") == lines[3].index("Türkiye")
 
 
-def test_query_file_and_name_and_stdin(kopru, tiny_project):
-    by_file = kopru(tiny_project, "query", tiny_project / "queries" / "parties.rq")
-    by_name = kopru(tiny_project, "query", "parties")
-    by_stdin = kopru(tiny_project, "query", "-",
-                     input=(tiny_project / "queries" / "parties.rq").read_text())
+def test_query_file_and_name_and_stdin(kopru_built, tiny_build):
+    query_file = tiny_build[0] / "queries" / "parties.rq"
+    by_file = kopru_built("query", query_file)
+    by_name = kopru_built("query", "parties")
+    by_stdin = kopru_built("query", "-", input=query_file.read_text())
     for r in (by_file, by_name, by_stdin):
         assert r.returncode == 0, r.stderr
         assert "Defence pact@en  Albania@en" in r.stdout.replace("   ", "  ")
     assert by_file.stdout == by_name.stdout == by_stdin.stdout
 
 
-def test_query_uses_the_closure(kopru, tiny_project):
+def test_query_uses_the_closure(kopru_built):
     # kop:partyTo is never asserted: it comes from owl:inverseOf
-    r = kopru(tiny_project, "query", "SELECT ?x WHERE { ?x kop:partyTo id:pact } ORDER BY ?x",
-              "--format", "csv")
+    r = kopru_built("query", "SELECT ?x WHERE { ?x kop:partyTo id:pact } ORDER BY ?x",
+                    "--format", "csv")
     assert r.returncode == 0, r.stderr
     rows = list(csv.reader(io.StringIO(r.stdout)))
     assert rows == [["x"], [ID + "albania"], [ID + "turkiye"]]
 
 
-def test_query_json_ask_construct(kopru, tiny_project):
-    r = kopru(tiny_project, "query", "SELECT ?p WHERE { id:pact kop:party ?p }", "-f", "json")
+def test_query_json_ask_construct(kopru_built):
+    r = kopru_built("query", "SELECT ?p WHERE { id:pact kop:party ?p }", "-f", "json")
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["head"]["vars"] == ["p"]
     assert sorted(b["p"]["value"] for b in data["results"]["bindings"]) == [
         ID + "albania", ID + "turkiye"]
-    r = kopru(tiny_project, "query", "ASK { id:tirana kop:partOf id:western-balkans }")
+    r = kopru_built("query", "ASK { id:tirana kop:partOf id:western-balkans }")
     assert (r.returncode, r.stdout) == (0, "true\n")
-    r = kopru(tiny_project, "query", "ASK { id:tirana kop:partOf id:pact }", "-f", "json")
+    r = kopru_built("query", "ASK { id:tirana kop:partOf id:pact }", "-f", "json")
     assert json.loads(r.stdout)["boolean"] is False
-    r = kopru(tiny_project, "query", "CONSTRUCT { ?a kop:partyTo ?b } WHERE "
-                                     "{ ?a kop:partyTo ?b }")
+    r = kopru_built("query", "CONSTRUCT { ?a kop:partyTo ?b } WHERE { ?a kop:partyTo ?b }")
     assert r.returncode == 0, r.stderr
     triples = list(ox.parse(r.stdout, ox.RdfFormat.TURTLE))
     assert len(triples) == 2 and "@prefix id:" in r.stdout
 
 
-def test_query_errors(kopru, tiny_project):
-    r = kopru(tiny_project, "query", "SELECT * WHERE { ?s ?p }")
+def test_query_errors(kopru_built):
+    r = kopru_built("query", "SELECT * WHERE { ?s ?p }")
     assert r.returncode == 1
     assert "kopru: SPARQL syntax error at line 1, column 25: " in r.stderr
     assert "SELECT * WHERE { ?s ?p }\n" + " " * 26 + "^" in r.stderr
     no_traceback(r)
-    r = kopru(tiny_project, "query", "no-such-query")
+    r = kopru_built("query", "no-such-query")
     assert r.returncode == 2 and "neither a SPARQL query nor the name of a query" in r.stderr
-    r = kopru(tiny_project, "query", "missing.rq")
+    r = kopru_built("query", "missing.rq")
     assert r.returncode == 2 and "no such query file: missing.rq" in r.stderr
     no_traceback(r)
 
@@ -222,36 +233,36 @@ def _triples(data: bytes, fmt) -> set:
     return {(q.subject, q.predicate, q.object) for q in ox.parse(data, fmt)}
 
 
-def test_export_formats(kopru, runner, tiny_project, tmp_path):
+def test_export_formats(kopru_built, tmp_path):
     inverse = (ox.NamedNode(ID + "albania"), ox.NamedNode(KOP + "partyTo"),
                ox.NamedNode(ID + "pact"))
     asserted = (ox.NamedNode(ID + "pact"), ox.NamedNode(KOP + "party"),
                 ox.NamedNode(ID + "albania"))
-    r = runner.invoke("--project", tiny_project, "export")   # ttl on stdout
+    r = kopru_built("export")   # ttl on stdout
     assert r.returncode == 0, r.stderr
     ttl = _triples(r.stdout.encode(), ox.RdfFormat.TURTLE)
     assert inverse in ttl and asserted in ttl
 
-    r = kopru(tiny_project, "export", "--asserted-only", "--format", "nt")
+    r = kopru_built("export", "--asserted-only", "--format", "nt")
     nt = _triples(r.stdout.encode(), ox.RdfFormat.N_TRIPLES)
     assert asserted in nt and inverse not in nt
     assert nt < ttl
 
     out = tmp_path / "graph.jsonld"
-    r = kopru(tiny_project, "export", "-o", out)
+    r = kopru_built("export", "-o", out)
     assert r.returncode == 0, r.stderr
     assert _triples(out.read_bytes(), ox.RdfFormat.JSON_LD) == ttl
 
-    r = kopru(tiny_project, "export", "--format", "trig", "-o", tmp_path / "all.trig")
+    r = kopru_built("export", "--format", "trig", "-o", tmp_path / "all.trig")
     quads = list(ox.parse((tmp_path / "all.trig").read_bytes(), ox.RdfFormat.TRIG))
     graphs = {q.graph_name.value for q in quads}
     assert graphs == {GRAPH_ASSERTED, GRAPH_ONTOLOGY, GRAPH_ENTAILED}
     assert any((q.subject, q.predicate, q.object) == inverse and
                q.graph_name.value == GRAPH_ENTAILED for q in quads)
 
-    r = kopru(tiny_project, "export", "-o", tmp_path / "graph.xyz")
+    r = kopru_built("export", "-o", tmp_path / "graph.xyz")
     assert r.returncode == 2 and "cannot tell the format" in r.stderr
-    r = kopru(tiny_project, "export", "-o", tmp_path / "no" / "dir" / "x.ttl")
+    r = kopru_built("export", "-o", tmp_path / "no" / "dir" / "x.ttl")
     assert r.returncode == 1 and "cannot write" in r.stderr
     no_traceback(r)
 
@@ -263,27 +274,41 @@ def query_url(server, sparql: str) -> str:
     return f"{server.url}/sparql?" + urllib.parse.urlencode({"query": sparql})
 
 
+BROKEN_TTL = "@prefix id: <https://w3id.org/kopru/id/> .\nid:a id:b .\n"
+
+
+@pytest.fixture(scope="module")
+def last_good_server(tiny_build, tmp_path_factory):
+    """`kopru serve --result-limit 1 --service-allowlist ""` over a copy of
+    conftest's tiny_build whose last edit broke it: one server for the two
+    tests below (the flags reach the endpoint; the last good build is served)."""
+    root = tmp_path_factory.mktemp("last-good")
+    project, state = copy_build(*tiny_build, root / "p", root / "state")
+    (project / "graph" / "broken.ttl").write_text(BROKEN_TTL)
+    with start_kopru_server("--result-limit", "1", "--service-allowlist", "", project=project,
+                            env=kopru_env(KOPRU_STATE_DIR=str(state))) as server:
+        yield server
+
+
 @pytest.mark.server
-def test_serve_answers_with_the_limits_its_flags_set(kopru, tiny_project):
+def test_serve_answers_with_the_limits_its_flags_set(last_good_server):
     """`kopru serve` serves the closure; --result-limit and --service-allowlist
-    on the command line reach the endpoint. (Building first: the next tests.)"""
-    assert kopru(tiny_project, "build").returncode == 0
-    with start_kopru_server("--result-limit", "1", "--service-allowlist", "",
-                            project=tiny_project, env=kopru_env()) as server:
-        req = urllib.request.Request(query_url(server, f"ASK {{ ?x <{KOP}partyTo> ?y }}"),
-                                     headers={"Accept": "application/sparql-results+json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            assert json.loads(resp.read())["boolean"] is True
-        req = urllib.request.Request(query_url(server, "SELECT * WHERE { ?s ?p ?o }"),
-                                     headers={"Accept": "text/csv"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            assert resp.headers["X-Kopru-Truncated"] == "true"
-            assert len(resp.read().decode().strip().splitlines()) == 2  # header + 1 row
-        service = "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }"
-        with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(query_url(server, service), timeout=30)
-        assert err.value.code in (400, 403)
-        assert "federation is turned off" in err.value.read().decode()
+    on the command line reach the endpoint."""
+    server = last_good_server
+    req = urllib.request.Request(query_url(server, f"ASK {{ ?x <{KOP}partyTo> ?y }}"),
+                                 headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert json.loads(resp.read())["boolean"] is True
+    req = urllib.request.Request(query_url(server, "SELECT * WHERE { ?s ?p ?o }"),
+                                 headers={"Accept": "text/csv"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        assert resp.headers["X-Kopru-Truncated"] == "true"
+        assert len(resp.read().decode().strip().splitlines()) == 2  # header + 1 row
+    service = "SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> { ?s ?p ?o } }"
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(query_url(server, service), timeout=30)
+    assert err.value.code in (400, 403)
+    assert "federation is turned off" in err.value.read().decode()
 
 
 def test_python_m_server_is_kopru():
@@ -293,21 +318,16 @@ def test_python_m_server_is_kopru():
 
 
 @pytest.mark.server
-def test_serve_keeps_the_last_good_build(kopru, tiny_project):
+def test_serve_keeps_the_last_good_build(tiny_project, last_good_server):
     """A broken edit does not take the endpoint down: serve reports it and
     serves the last good build; with no good build at all it exits 1. (Run
     as processes: serve builds in a child process of its own.)"""
-    broken = tiny_project / "graph" / "broken.ttl"
-    broken.write_text("@prefix id: <https://w3id.org/kopru/id/> .\nid:a id:b .\n")
+    (tiny_project / "graph" / "broken.ttl").write_text(BROKEN_TTL)
     r = run_kopru("--project", tiny_project, "serve", "--port", "0")
     assert r.returncode == 1 and "graph/broken.ttl:2:" in r.stderr
     no_traceback(r)
-    broken.unlink()
-    assert kopru(tiny_project, "build").returncode == 0
-    broken.write_text("@prefix id: <https://w3id.org/kopru/id/> .\nid:a id:b .\n")
-    with start_kopru_server(project=tiny_project, env=kopru_env()) as server:
-        assert "serving the last good build" in server.stderr()
-        assert "graph/broken.ttl:2:" in server.stderr()
+    assert "serving the last good build" in last_good_server.stderr()
+    assert "graph/broken.ttl:2:" in last_good_server.stderr()
 
 
 @pytest.mark.server

@@ -5,8 +5,10 @@ SERVICE calls to it are hidden in every lexical context we know of
 (IRIs, strings, comments, `\\u` escapes, operators such as `<` in a FILTER,
 prefixed names, keywords glued to their neighbours) and mixed at random.
 
-`make fuzz-guard` runs the same properties with many more examples
-(KOPRU_FUZZ_EXAMPLES).
+`make test` draws 100 examples a property (20 through the endpoint) and
+runs every piece the generator draws from at least once
+(test_every_piece_of_the_generator_through_the_guard); `make fuzz-guard`
+runs the same properties with many more examples (KOPRU_FUZZ_EXAMPLES).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from hypothesis import strategies as st
 from server.errors import QueryRefused
 from server.query import analysis
 
-EXAMPLES = int(os.environ.get("KOPRU_FUZZ_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("KOPRU_FUZZ_EXAMPLES", "100"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get(
     "KOPRU_FUZZ_EXAMPLES"), suppress_health_check=[HealthCheck.too_slow,
                                                    HealthCheck.function_scoped_fixture])
@@ -97,21 +99,32 @@ def _escape_some(text: str, picks: list[bool]) -> str:
                    for c, pick in zip(text, picks + [False] * len(text), strict=False))
 
 
+# The pieces of a SERVICE call to the canary, spelled one of many ways.
+_KEYWORDS = ["SERVICE", "service", "Service", "SERVICESILENT", "SERVICE SILENT", "\\u0053ERVICE",
+             "SERVIC\\u0045"]
+_SILENCES = ["", " SILENT", "SILENT "]
+_GLUES = ["", " ", "\n", "\t", "#x\n"]
+
+
+def _targets(target_url: str, picks: list[bool]) -> list[str]:
+    return [f"<{target_url}>", f"<{_escape_some(target_url, picks)}>",
+            "c:sparql", "c:sparql.", ":sparql", f"<{target_url[:7]}\\u003E{target_url[7:]}>"]
+
+
+def _spell_service(keyword: str, silent: str, glue: str, target: str) -> str:
+    silent = "" if "SILENT" in keyword else silent
+    return f"{keyword}{silent}{glue}{target}{glue}{{ }}"
+
+
 @st.composite
 def _service(draw, target_url: str, base: str):
     """A SERVICE call to the canary, spelled one of many ways."""
-    keyword = draw(st.sampled_from(["SERVICE", "service", "Service", "SERVICESILENT",
-                                    "SERVICE SILENT", "\\u0053ERVICE", "SERVIC\\u0045"]))
-    silent = draw(st.sampled_from(["", " SILENT", "SILENT "])) if "SILENT" not in keyword else ""
+    keyword = draw(st.sampled_from(_KEYWORDS))
+    silent = draw(st.sampled_from(_SILENCES)) if "SILENT" not in keyword else ""
     picks = draw(st.lists(st.booleans(), max_size=len(target_url)))
-    target = draw(st.sampled_from([
-        f"<{target_url}>",
-        f"<{_escape_some(target_url, picks)}>",
-        "c:sparql", "c:sparql.", ":sparql",
-        f"<{target_url[:7]}\\u003E{target_url[7:]}>",
-    ]))
-    glue = draw(st.sampled_from(["", " ", "\n", "\t", "#x\n"]))
-    return f"{keyword}{silent}{glue}{target}{glue}{{ }}"
+    target = draw(st.sampled_from(_targets(target_url, picks)))
+    glue = draw(st.sampled_from(_GLUES))
+    return _spell_service(keyword, silent, glue, target)
 
 
 # Pieces that open a context before the SERVICE and close it after: if
@@ -142,23 +155,46 @@ _WRAPPERS = [
     ("{ ", " } UNION { }"),
     ("", ""),
 ]
-_JUNK = st.sampled_from(["", " ", "'", '"', "<", ">", "#", "\n", "\\", "\\u0027", "\\u0022",
-                         "\\u003C", "\\u003E", "\\u0023", ":", ".", "a", "(", ")", "{", "}",
-                         "?x", "c:", "SERVICE", "'''", '"""', "<=", "&&", "||", "1", "true"])
+_JUNK = ["", " ", "'", '"', "<", ">", "#", "\n", "\\", "\\u0027", "\\u0022", "\\u003C",
+         "\\u003E", "\\u0023", ":", ".", "a", "(", ")", "{", "}", "?x", "c:", "SERVICE", "'''",
+         '"""', "<=", "&&", "||", "1", "true"]
+_FORMS = ["SELECT * WHERE", "SELECT *", "ASK", "SELECT ?s"]
+
+
+def _heads(base: str) -> list[str]:
+    return ["", f"PREFIX c: <{base}> ", f"PREFIXc:<{base}> ", f"BASE <{base}> PREFIX c: <{base}> "]
+
+
+def _attack(head: str, form: str, wrapper: tuple[str, str], before: str, inner: str,
+            after: str) -> str:
+    opener, closer = wrapper
+    return f"{head}{form} {{ ?s ?p ?o . {opener}{before}{inner}{after}{closer} }}"
 
 
 @st.composite
 def attacks(draw, target_url: str, base: str):
-    head = draw(st.sampled_from(["", f"PREFIX c: <{base}> ", f"PREFIXc:<{base}> ",
-                                 f"BASE <{base}> PREFIX c: <{base}> "]))
-    form = draw(st.sampled_from(["SELECT * WHERE", "SELECT *", "ASK", "SELECT ?s"]))
-    opener, closer = draw(st.sampled_from(_WRAPPERS))
+    head = draw(st.sampled_from(_heads(base)))
+    form = draw(st.sampled_from(_FORMS))
+    wrapper = draw(st.sampled_from(_WRAPPERS))
     inner = draw(_service(target_url, base))
-    junk = draw(st.lists(_JUNK, max_size=4))
+    junk = draw(st.lists(st.sampled_from(_JUNK), max_size=4))
     at = draw(st.integers(0, 4))
-    before = "".join(junk[:at])
-    after = "".join(junk[at:])
-    return f"{head}{form} {{ ?s ?p ?o . {opener}{before}{inner}{after}{closer} }}"
+    return _attack(head, form, wrapper, "".join(junk[:at]), inner, "".join(junk[at:]))
+
+
+def test_every_piece_of_the_generator_through_the_guard(store, canary):
+    """Each piece the generator draws from (head, form, wrapper, keyword,
+    SILENT, glue, target spelling, junk before and after) at least once,
+    the lists taking turns, with and without the junk: make test's few
+    examples may miss a piece."""
+    pieces = [_heads(canary.base), _FORMS, _WRAPPERS, _KEYWORDS, _SILENCES, _GLUES,
+              _targets(canary.url, [True, False] * len(canary.url))]
+    turns = max(len(_JUNK), *map(len, pieces))
+    for i in range(turns):
+        head, form, wrapper, keyword, silent, glue, target = (p[i % len(p)] for p in pieces)
+        inner = _spell_service(keyword, silent, glue, target)
+        for before, after in (("", ""), (_JUNK[i % len(_JUNK)], _JUNK[-1 - i % len(_JUNK)])):
+            _guard_then_engine(store, canary, _attack(head, form, wrapper, before, inner, after))
 
 
 @FUZZ

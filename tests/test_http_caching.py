@@ -12,7 +12,7 @@ import re
 import urllib.parse
 
 import pytest
-from helpers import REPO_ROOT, wait_for
+from helpers import REPO_ROOT, copy_build, wait_for
 
 from server.config import Config
 from server.pipeline.build import build
@@ -92,10 +92,9 @@ def test_answers_that_are_not_the_builds_alone_are_not_validated(client, path):
     assert r.headers["Cache-Control"] == "no-store"
 
 
-def test_a_rebuild_changes_the_validator(tiny_project, tmp_path):
-    state = tmp_path / "state"
-    project = Project(tiny_project, state_dir=state)
-    build(project)
+def test_a_rebuild_changes_the_validator(tiny_build, tmp_path):
+    tiny_project, state = copy_build(*tiny_build, tmp_path / "p", tmp_path / "state")
+    project = Project(tiny_project, state_dir=state)   # built: a copy of conftest's tiny_build
     app = create_app(Config.from_env(project=tiny_project, state_dir=state))
     client = app.test_client()
     first = client.get("/id/albania.ttl")
@@ -200,9 +199,8 @@ def test_a_wrong_log_level_is_named():
         Config.from_env({"KOPRU_LOG_LEVEL": "loud"})
 
 
-def test_the_query_ui_follows_the_gallery_on_disk(tiny_project, tmp_path):
-    state = tmp_path / "state"
-    build(Project(tiny_project, state_dir=state))
+def test_the_query_ui_follows_the_gallery_on_disk(tiny_build, tmp_path):
+    tiny_project, state = copy_build(*tiny_build, tmp_path / "p", tmp_path / "state")
     client = create_app(Config.from_env(project=tiny_project, state_dir=state)).test_client()
     first = client.get("/sparql", headers={"Accept": "text/html"})
     assert first.status_code == 200 and "Parties to agreements" in first.get_data(as_text=True)

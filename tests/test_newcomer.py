@@ -1,8 +1,10 @@
-"""A newcomer's first steps, each through the real `kopru` command (or
-`make`): the gallery listed, a near-miss name corrected, an update refused
-as read-only, help that ends its sentences, a busy port named in one line,
+"""A newcomer's first steps, each through the `kopru` command (or `make`):
+the gallery listed, a near-miss name corrected, an update refused as
+read-only, help that ends its sentences, a busy port named in one line,
 the site's URL in the server log, no progress bar in logs, and `make serve`
-installing only what serving needs."""
+installing only what serving needs. The command runs in this process
+(`runner`), and as a process of its own where the process is the point:
+`kopru serve` on a busy port, a build whose stderr is a terminal."""
 
 from __future__ import annotations
 
@@ -14,14 +16,14 @@ import subprocess
 import sys
 
 import pytest
-from helpers import REPO_ROOT, kopru_env, run_kopru
+from helpers import REPO_ROOT, kopru_env
 
 from server.pipeline.gallery import load_queries
 from server.pipeline.project import Project
 
 
-def test_query_list_shows_the_gallery_with_titles():
-    r = run_kopru("query", "--list")
+def test_query_list_shows_the_gallery_with_titles(runner):
+    r = runner.invoke("query", "--list", cwd=REPO_ROOT)
     assert r.returncode == 0, r.stderr
     queries = load_queries(Project(REPO_ROOT))
     for q in queries:
@@ -33,9 +35,9 @@ def test_query_list_shows_the_gallery_with_titles():
     ("exports-to-western-balkans-rank", "exports-to-western-balkans-ranked"),
     ("agreements-with-albnia", "agreements-with-albania"),
 ])
-def test_a_wrong_name_suggests_the_closest(typed, meant):
+def test_a_wrong_name_suggests_the_closest(runner, typed, meant):
     assert (REPO_ROOT / "queries" / f"{meant}.rq").exists()
-    r = run_kopru("query", typed)
+    r = runner.invoke("query", typed, cwd=REPO_ROOT)
     assert r.returncode == 2
     assert f"did you mean '{meant}'?" in r.stderr and "kopru query --list" in r.stderr
     assert "Traceback" not in r.stderr
@@ -46,20 +48,20 @@ def test_a_wrong_name_suggests_the_closest(typed, meant):
     "PREFIX kop: <https://w3id.org/kopru/ontology#> DELETE WHERE { ?s kop:party ?o }",
     "LOAD <http://example.org/data.ttl>",
 ])
-def test_an_update_is_refused_as_read_only(built_project, update):
-    r = run_kopru("query", update)
+def test_an_update_is_refused_as_read_only(runner, built_project, update):
+    r = runner.invoke("query", update, cwd=REPO_ROOT)
     assert r.returncode == 1
     assert "read-only" in r.stderr and "graph/" in r.stderr
     assert "Traceback" not in r.stderr and "syntax" not in r.stderr.lower()
 
 
-def test_query_without_a_query_says_what_is_missing():
-    r = run_kopru("query")
+def test_query_without_a_query_says_what_is_missing(runner):
+    r = runner.invoke("query", cwd=REPO_ROOT)
     assert r.returncode == 2 and "QUERY (or --list)" in r.stderr
 
 
-def test_build_help_ends_its_sentences():
-    text = " ".join(run_kopru("build", "--help").stdout.split())
+def test_build_help_ends_its_sentences(runner):
+    text = " ".join(runner.invoke("build", "--help").stdout.split())
     gsp = text[text.index("--gsp-url URL"):]
     assert gsp.rstrip().endswith("instead"), gsp
     assert "Without one, SPARQL Update" not in text
@@ -91,12 +93,9 @@ def test_the_server_log_names_the_site(kopru_server):
     assert log.index("Listening at") < log.index("Köprü is serving")
 
 
-def _build_under(env: dict, tty: bool, project) -> str:
-    """`kopru build --force` on `project`, its stderr a terminal or a pipe."""
+def _build_on_a_terminal(env: dict, project) -> str:
+    """`kopru build --force` on `project`, its stderr a terminal."""
     cmd = [sys.executable, "-m", "server", "--project", str(project), "build", "--force"]
-    if not tty:
-        return subprocess.run(cmd, env=env, capture_output=True, text=True,
-                              timeout=300).stderr
     main, child = pty.openpty()
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=child)
@@ -116,12 +115,15 @@ def _build_under(env: dict, tty: bool, project) -> str:
 
 
 @pytest.mark.parametrize("tty, ci", [(False, None), (True, "true")])
-def test_no_progress_bar_in_logs_or_ci(tiny_project, tmp_path, tty, ci):
-    env = kopru_env(KOPRU_STATE_DIR=str(tmp_path / "state"))
-    env.pop("CI", None)
-    if ci:
-        env["CI"] = ci
-    err = _build_under(env, tty, tiny_project)
+def test_no_progress_bar_in_logs_or_ci(runner, tiny_project, tmp_path, monkeypatch, tty, ci):
+    """Into a log (stderr not a terminal: in this process, `runner`), and on
+    a terminal with CI set (a process of its own, on a pseudo-terminal)."""
+    monkeypatch.delenv("CI", raising=False)
+    if tty:
+        err = _build_on_a_terminal(kopru_env(KOPRU_STATE_DIR=str(tmp_path / "state"), CI=ci),
+                                   tiny_project)
+    else:
+        err = runner.invoke("--project", tiny_project, "build", "--force").stderr
     assert "validate" in err and "built" not in err     # the steps, on stderr
     assert "\r" not in err.replace("\r\n", "\n") and "[#" not in err, err
 
