@@ -234,14 +234,16 @@ def tiny_site(pytestconfig) -> tuple[Path, Path]:
     return root / "project", root / "state"
 
 
+def _tiny_build(root: Path) -> None:
+    build_project(make_tiny_project(root / "project"), root / "state")
+
+
 @pytest.fixture(scope="session")
-def tiny_build(tmp_path_factory) -> tuple[Path, Path]:
+def tiny_build(pytestconfig) -> tuple[Path, Path]:
     """The tiny project (no links) built once: (project, state). Shared: a
     test that changes it works on a copy (helpers.copy_build)."""
-    root = tmp_path_factory.mktemp("tiny-build")
-    project = make_tiny_project(root / "project")
-    build_project(project, root / "state")
-    return project, root / "state"
+    root = made_once(pytestconfig, "tiny-build", _tiny_build)
+    return root / "project", root / "state"
 
 
 @pytest.fixture(scope="session")

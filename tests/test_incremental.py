@@ -19,12 +19,12 @@ the finding (what follows is the same code); `make fuzz-pipeline`
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from helpers import copy_build
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
@@ -69,10 +69,7 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
 
 def copy_of(built: tuple[Path, Path], where: Path) -> Project:
     """A copy of the built synthetic project (files and state) to edit."""
-    root, state = built
-    shutil.copytree(root, where / "p")
-    shutil.copytree(state, where / "state", symlinks=True)
-    p = Project(where / "p", state_dir=where / "state")
+    p = Project(*copy_build(*built, where / "p", where / "state"))
     assert build(p).skipped
     return p
 
