@@ -64,7 +64,7 @@ test-deps:
 # its own state dir, temp dirs and ports. `make test TEST_WORKERS=0`: one process.
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test test-deps
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 # ruff and mypy over server/, and the import-layer contract.
 lint: $(VENV)/.installed-lint

@@ -130,20 +130,23 @@ def pytest_collection_modifyitems(config, items) -> None:
     if unmarked:
         raise pytest.UsageError("tests without the marker their fixtures call for:\n  "
                                 + "\n  ".join(unmarked))
-    # The longest modules first: xdist hands modules out in this order, and
-    # one started last would keep the whole run waiting on a single worker.
-    # Within a module the order is unchanged.
-    if config.pluginmanager.hasplugin("xdist") and config.getoption("numprocesses", None):
+    # The longest modules first: xdist hands modules out in the order its
+    # workers collected them, and one started last would keep the whole run
+    # waiting on a single worker. Within a module the order is unchanged.
+    if hasattr(config, "workerinput"):   # an xdist worker
         items.sort(key=lambda item: LONGEST_MODULES.get(item.path.name, len(LONGEST_MODULES)))
 
 
 # By worker time, most first (make test's --durations=0, 2026-12-01, after
-# the suite-time pass); a module not listed goes after these.
+# the second suite-time pass); a module not listed goes after these. The
+# Makefile passes --no-loadscope-reorder: xdist would otherwise order the
+# modules by their number of tests.
 LONGEST_MODULES = {name: rank for rank, name in enumerate((
-    "test_incremental.py", "test_push_safety.py", "test_validation_engines.py",
-    "test_reasoning.py", "test_readers_browser.py", "test_virtuoso.py", "test_limits.py",
-    "test_build_faults.py", "test_browser.py", "test_remote_store.py", "test_cli.py",
-    "test_shapes.py", "test_guard_fuzz.py", "test_hostile_input.py"))}
+    "test_push_safety.py", "test_incremental.py", "test_readers_browser.py",
+    "test_reasoning.py", "test_limits.py", "test_virtuoso.py", "test_remote_store.py",
+    "test_browser.py", "test_build_faults.py", "test_cli.py", "test_validation_engines.py",
+    "test_hostile_input.py", "test_reasoning_fuzz.py", "test_http_caching.py",
+    "test_worker_faults.py", "test_metadata.py", "test_competency.py", "test_clients.py"))}
 
 
 # --- the shipped project -----------------------------------------------------------------
