@@ -60,11 +60,19 @@ test-deps:
 	fi
 
 # The suite in TEST_WORKERS processes (pytest-xdist), a test module to a
-# worker (its module fixtures, such as a server, start once). Each worker has
-# its own state dir, temp dirs and ports. `make test TEST_WORKERS=0`: one process.
-TEST_WORKERS ?= 2
+# worker (its module fixtures, such as a server, start once), the longest
+# modules first (tests/conftest.py). Four on two cores: a fair part of the
+# suite waits on real servers, browsers and deadlines, and the other workers
+# use that time. The workers build the shared projects once between them;
+# each has its own servers, temp dirs and ports. `make test TEST_WORKERS=0`:
+# one process. The plugins are named rather than found: pytest rewrites the
+# asserts of every module of a plugin it finds by its entry point (all of
+# hypothesis, about a second in each process); named, only the plugin's own.
+TEST_WORKERS ?= 4
+TEST_PLUGINS := -p xdist.plugin -p pytest_timeout -p _hypothesis_pytestplugin
 test: $(VENV)/.installed-test test-deps
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m pytest -q $(TEST_PLUGINS) \
+	  -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 # ruff and mypy over server/, and the import-layer contract.
 lint: $(VENV)/.installed-lint

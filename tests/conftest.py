@@ -32,9 +32,9 @@ Function fixtures
                     set to a temp dir of its own for the test.
     listener        a loopback port that counts the connections it receives.
 
-Workers: `make test` runs the suite in pytest-xdist workers (-n 2, a module
+Workers: `make test` runs the suite in pytest-xdist workers (-n 4, a module
 to a worker). The builds the session fixtures above make (the shipped
-project, the tiny and page sites) are made once per run, by the first
+project, tiny_site, tiny_build, pages_site) are made once per run, by the first
 worker that needs each, in a directory the run's workers share (made by
 the controller); servers, temp dirs and ports are each worker's own. Two
 runs at once (two clones) share nothing on disk but their own test-artifacts/.
