@@ -545,6 +545,16 @@ def make_shipped_ontology_project(root: str | os.PathLike[str], name: str, turtl
     return root
 
 
+def long_proof(target: str, in_make_test: str):
+    """Mark a proof run (a long version of a check): skipped unless
+    KOPRU_LONG_PROOFS=1, which `make TARGET` sets; `in_make_test` says what
+    `make test` checks instead."""
+    return pytest.mark.skipif(
+        os.environ.get("KOPRU_LONG_PROOFS") != "1",
+        reason=f"a proof run: `make {target}` (KOPRU_LONG_PROOFS=1) runs it; "
+               f"make test {in_make_test}")
+
+
 def make_shape_cases_project(root: str | os.PathLike[str], cases) -> Path:
     """tests/shape_cases.py's minimal valid project (the shipped ontology
     and its CONTEXT) with these broken examples, each in its own file

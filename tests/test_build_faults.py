@@ -24,6 +24,7 @@ from helpers import (
     REPO_ROOT,
     copy_build,
     kopru_env,
+    long_proof,
     make_tiny_project,
     run_cli,
     run_kopru,
@@ -262,9 +263,7 @@ def test_a_killed_build_leaves_nothing_the_next_build_does_not_remove(tmp_path):
     killed_build_leaves_nothing_the_next_build_does_not_remove(tmp_path, 5_000)
 
 
-@pytest.mark.skipif(os.environ.get("KOPRU_LONG_PROOFS") != "1",
-                    reason="a proof run: `make fuzz-pipeline` (KOPRU_LONG_PROOFS=1) runs it; "
-                           "make test kills a 5k-triple build")
+@long_proof("fuzz-pipeline", "kills a 5k-triple build")
 def test_a_killed_build_at_20k_leaves_nothing_the_next_build_does_not_remove(tmp_path):
     killed_build_leaves_nothing_the_next_build_does_not_remove(tmp_path, 20_000)
 

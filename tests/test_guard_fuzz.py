@@ -112,6 +112,7 @@ def _targets(target_url: str, picks: list[bool]) -> list[str]:
 
 
 def _spell_service(keyword: str, silent: str, glue: str, target: str) -> str:
+    """SILENT is added only to a keyword that does not already carry it."""
     silent = "" if "SILENT" in keyword else silent
     return f"{keyword}{silent}{glue}{target}{glue}{{ }}"
 
@@ -120,7 +121,7 @@ def _spell_service(keyword: str, silent: str, glue: str, target: str) -> str:
 def _service(draw, target_url: str, base: str):
     """A SERVICE call to the canary, spelled one of many ways."""
     keyword = draw(st.sampled_from(_KEYWORDS))
-    silent = draw(st.sampled_from(_SILENCES)) if "SILENT" not in keyword else ""
+    silent = draw(st.sampled_from(_SILENCES))
     picks = draw(st.lists(st.booleans(), max_size=len(target_url)))
     target = draw(st.sampled_from(_targets(target_url, picks)))
     glue = draw(st.sampled_from(_GLUES))

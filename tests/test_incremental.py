@@ -18,13 +18,12 @@ the finding (what follows is the same code); `make fuzz-pipeline`
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from helpers import copy_build
+from helpers import copy_build, long_proof
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
@@ -258,10 +257,8 @@ def test_an_edit_that_breaks_a_shape_fails_with_the_full_report(name, project):
     assert_fails_with_the_full_report(project, name)
 
 
-@pytest.mark.skipif(os.environ.get("KOPRU_LONG_PROOFS") != "1",
-                    reason="a proof run: `make fuzz-pipeline` (KOPRU_LONG_PROOFS=1) runs it; "
-                           "make test runs every mutation up to the incremental validation's "
-                           f"finding and {len(END_TO_END)} of them to the full report")
+@long_proof("fuzz-pipeline", "runs every mutation up to the incremental validation's "
+                             f"finding and {len(END_TO_END)} of them to the full report")
 def test_every_edit_that_breaks_a_shape_fails_with_the_full_report(built, tmp_path):
     for name in MUTATIONS:
         assert_fails_with_the_full_report(copy_of(built, tmp_path / name), name)

@@ -22,13 +22,13 @@ and validates a 4.5k set (the 10k one's validation is in the proof run too).
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from helpers import long_proof
 
 from server.pipeline.parse import parse_project
 from server.pipeline.project import Project
@@ -65,10 +65,8 @@ def _messages(result) -> list[str]:
     return sorted(i.owlrl_message() for i in result.inconsistencies)
 
 
-LONG_PROOF = pytest.mark.skipif(
-    os.environ.get("KOPRU_LONG_PROOFS") != "1",
-    reason="a proof run: `make fuzz-reasoning` (KOPRU_LONG_PROOFS=1) runs it; make test "
-           "compares the shipped graph and 1k synthetic triples together")
+TOGETHER_IN_MAKE_TEST = long_proof("fuzz-reasoning", "compares the shipped graph and 1k "
+                                                   "synthetic triples together")
 
 
 def synthetic_1k(out: Path) -> Path:
@@ -96,7 +94,7 @@ def test_fast_equals_owlrl_on_shipped_graph_with_1k_synthetic(repo_root, tmp_pat
     assert len(fast.entailed) > 3_000
 
 
-@LONG_PROOF
+@TOGETHER_IN_MAKE_TEST
 def test_fast_equals_owlrl_on_shipped_graph(repo_root):
     fast, _exact = _compare(parse_project(Project(repo_root)))
     assert len(fast.entailed) > 1000
@@ -155,24 +153,20 @@ def test_synthetic_4k_is_valid(tmp_path, runner):
     assert r.stdout.startswith("valid:")
 
 
-@pytest.mark.skipif(os.environ.get("KOPRU_LONG_PROOFS") != "1",
-                    reason="a proof run: `make fuzz-reasoning` (KOPRU_LONG_PROOFS=1) runs it; "
-                           "make test validates 4.5k")
+@long_proof("fuzz-reasoning", "validates 4.5k")
 def test_synthetic_10k_is_valid(synthetic_10k, runner):
     r = runner.invoke("--project", synthetic_10k, "validate")
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("valid:")
 
 
-@LONG_PROOF
+@TOGETHER_IN_MAKE_TEST
 def test_fast_equals_owlrl_on_1k_synthetic(tmp_path):
     fast, _exact = _compare(parse_project(Project(synthetic_1k(tmp_path))))
     assert len(fast.entailed) > 2_000
 
 
-@pytest.mark.skipif(os.environ.get("KOPRU_LONG_PROOFS") != "1",
-                    reason="a proof run: `make fuzz-reasoning` (KOPRU_LONG_PROOFS=1) runs it; "
-                           "make test compares at 1k")
+@long_proof("fuzz-reasoning", "compares 1k beside the shipped graph")
 def test_fast_equals_owlrl_on_10k_synthetic(synthetic_10k):
     """SLOW (owlrl's plain closure of 10k triples takes about 30 s): run by
     `make fuzz-reasoning`, not `make test`, which checks the same at 1k."""

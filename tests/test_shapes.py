@@ -16,11 +16,10 @@ and the shipped data conforms.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from helpers import REPO_ROOT, CliResult, make_shape_cases_project, run_cli
+from helpers import REPO_ROOT, CliResult, long_proof, make_shape_cases_project, run_cli
 from rdflib import OWL, RDF, RDFS, Graph, Namespace, URIRef
 from shape_cases import CASES, Case
 
@@ -94,9 +93,7 @@ def test_shape_fires_on_broken_example(case, runs):
     _assert_fires(runs["all"], case, CASES)
 
 
-@pytest.mark.skipif(os.environ.get("KOPRU_LONG_PROOFS") != "1",
-                    reason="a proof run: `make fuzz-pipeline` (KOPRU_LONG_PROOFS=1) runs it; "
-                           "make test validates every example at once")
+@long_proof("fuzz-pipeline", "validates every example at once")
 def test_shape_fires_on_each_broken_example_alone(tmp_path):
     for case in CASES:
         _assert_fires(_validate(make_shape_cases_project(tmp_path / case.name, [case])),

@@ -21,7 +21,6 @@ a shape alone is also checked in make test, by tests/test_incremental.py.)
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate  # noqa: E402  (bench/generate.py)
 import shape_cases  # noqa: E402  (the broken examples, one per shape)
-from helpers import make_shape_cases_project  # noqa: E402
+from helpers import long_proof, make_shape_cases_project  # noqa: E402
 
 from server.config import Config  # noqa: E402
 from server.pipeline.parse import parse_project  # noqa: E402
@@ -48,10 +47,8 @@ from server.pipeline.validate import (  # noqa: E402
     validate,
 )
 
-LONG_PROOF = pytest.mark.skipif(
-    os.environ.get("KOPRU_LONG_PROOFS") != "1",
-    reason="a proof run: `make fuzz-pipeline` (KOPRU_LONG_PROOFS=1) runs it; make test "
-           "checks all at once (the examples; the variants on 800 triples)")
+ALONE_IN_A_PROOF_RUN = long_proof("fuzz-pipeline", "checks all at once (the examples; the "
+                                                  "variants on 800 triples)")
 
 
 def rows(result) -> list[tuple]:
@@ -123,7 +120,7 @@ def test_validators_agree_on_every_shapes_example_at_once(tmp_path):
     assert [c.name for c in cases if c.file not in files] == []   # each example is reported
 
 
-@LONG_PROOF
+@ALONE_IN_A_PROOF_RUN
 def test_validators_agree_on_each_shapes_example_alone(tmp_path):
     for case in shape_cases.CASES:
         reference = assert_agree(make_shape_cases_project(tmp_path / case.name, [case]),
@@ -172,15 +169,13 @@ def test_validators_agree_on_all_variants_at_once(synthetic, tmp_path):
     assert_agree_on_all_variants_at_once(synthetic, tmp_path)
 
 
-@pytest.mark.skipif(os.environ.get("KOPRU_LONG_PROOFS") != "1",
-                    reason="a proof run: `make fuzz-pipeline` (KOPRU_LONG_PROOFS=1) runs it; "
-                           "make test checks all variants at once on 800 triples")
+@long_proof("fuzz-pipeline", "checks all variants at once on 800 triples")
 def test_validators_agree_on_all_variants_at_once_at_10k(tmp_path):
     generate.generate(tmp_path / "base", 10_000, seed=5)
     assert_agree_on_all_variants_at_once(tmp_path / "base", tmp_path)
 
 
-@LONG_PROOF
+@ALONE_IN_A_PROOF_RUN
 def test_validators_agree_on_each_generated_variant_alone(synthetic, tmp_path):
     for name in MUTATIONS:
         project = tmp_path / name
