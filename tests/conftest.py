@@ -4,9 +4,10 @@ servers only where the process is the point. Helpers: tests/helpers.py.
 
 Session fixtures
     repo_root, state_dir   the repository (the shipped project) and the
-                    session's temporary state dir (KOPRU_STATE_DIR points at
-                    it for this process and every process it starts).
-    built_project   (root, state dir): the shipped project built once.
+                    run's temporary state dir, shared by its workers
+                    (KOPRU_STATE_DIR points at it for each worker and every
+                    process it starts).
+    built_project   (root, state dir): the shipped project built once a run.
     app             the app (`create_app`) over the built shipped project.
     tiny_site       (project, state dir): the tiny project plus Wikidata
                     links, built once; `tiny_app` serves it.
