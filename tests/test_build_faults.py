@@ -118,6 +118,30 @@ def test_the_memory_limit_stops_a_build_and_keeps_the_previous_store(tmp_path):
     assert current(state) == before and temporaries(state) == []
 
 
+def test_the_watchdogs_first_reading_never_undercounts():
+    """The watchdog reads the resident size first and PSS only past the
+    limit: that is safe only if no process's resident size is below its
+    PSS, including a forked child sharing the parent's pages (the closure's
+    child), checked here against the kernel's own PSS."""
+    from server.pipeline.limits import pss, rss
+
+    ballast = bytearray(64 << 20)            # pages the child will share
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    child = os.fork()
+    if child == 0:                           # the child touches nothing and waits
+        signal.pause()
+        os._exit(0)
+    try:
+        for pid in (os.getpid(), child):
+            assert rss(pid) >= pss(pid) > 0, pid
+        # shared pages count once in PSS, twice in RSS: the first reading is the larger
+        assert rss(os.getpid()) + rss(child) > pss(os.getpid()) + pss(child)
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+    assert rss(child) == pss(child) == 0     # a process that is gone counts nothing
+
+
 @pytest.mark.parametrize("command", ["validate", "build"])
 def test_a_50_mb_literal_is_a_clear_error(command, tmp_path):
     project = make_tiny_project(tmp_path / "p")
