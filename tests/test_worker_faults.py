@@ -10,10 +10,15 @@ import os
 import signal
 import socket
 import threading
+import traceback
 
 import pytest
 from attack_helpers import get, server_workers
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from helpers import kopru_env, start_kopru_server, wait_for
+
+from server.web.worker import KopruWorker
 
 pytestmark = pytest.mark.server        # gunicorn's workers are the point
 
@@ -89,3 +94,48 @@ def _running_the_query(pids: set[int], before: dict[int, float]) -> int | None:
         except OSError:
             continue
     return None
+
+
+class _NoApp(BaseApplication):
+    """Enough of an application for gunicorn's Arbiter to be made (not run)."""
+
+    def load_config(self):
+        pass
+
+    def load(self):
+        return None
+
+
+@pytest.mark.parametrize("stopped", [True, False], ids=["sigterm-while-booting", "no-signal"])
+def test_a_stop_signal_sent_while_a_worker_boots_is_not_lost(stopped):
+    """Between gunicorn's fork and the worker's own handlers, a SIGTERM to
+    the new worker reaches the master's handler, which only queues it on
+    the worker's copy of the master; unhandled, the worker served on until
+    the grace period ended and it was killed (seen once as a `kopru serve`
+    stopped during its start). The gap is a few lines of gunicorn's, too
+    short to hit on purpose in a running server, so a forked child stands
+    in for the fresh worker: gunicorn's own master and its handlers, a real
+    signal, then Köprü's worker sets its handlers and must be stopping,
+    and only then."""
+    pid = os.fork()
+    if pid == 0:                                   # the fresh worker
+        code = 1
+        try:
+            master = Arbiter(_NoApp())
+            master.init_signals()
+            if stopped:
+                os.kill(os.getpid(), signal.SIGTERM)
+            worker = KopruWorker(1, os.getppid(), [], None, 30, master.cfg, master.log)
+            worker.PIPE = os.pipe()
+            os.set_blocking(worker.PIPE[1], False)   # as gunicorn's init_process makes it
+            worker.init_signals()
+            code = 0 if worker.alive is not stopped else 3
+        except Exception:
+            traceback.print_exc()                  # shown in the failure's captured stderr
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    assert code == 0, ("the stand-in worker failed (its traceback is in stderr)" if code != 3
+                       else "the worker ignored a SIGTERM sent while it booted" if stopped
+                       else "the worker stopped with no signal")

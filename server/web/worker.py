@@ -10,12 +10,15 @@ reverse proxy adds in front.
 from __future__ import annotations
 
 import logging
+import queue
+import signal
 import time
 
 from gunicorn.workers.sync import SyncWorker
 
 SEND_SECONDS = 60           # one write of the answer to the client may take this long
 HEADER_BYTES = 64 << 10     # all header lines together
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
 
 log = logging.getLogger("kopru.serve")
 
@@ -84,6 +87,18 @@ class _LimitedSocket:
 
 
 class KopruWorker(SyncWorker):
+    def init_signals(self):
+        # Until this runs, a signal to this fresh fork still reaches the
+        # master's handler, which only queues it on this process's copy of the
+        # master: a SIGTERM sent while the worker boots would be lost, and the
+        # worker would serve on until the master's grace period ends and it is
+        # killed. Honour a stop signal that was queued that way.
+        master = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+        super().init_signals()
+        if master is not None and STOP_SIGNALS & _queued_signals(master):
+            log.info("worker %s: asked to stop while it booted; stopping", self.pid)
+            self.alive = False
+
     def handle(self, listener, client, addr):
         config = self.wsgi.config["KOPRU"]
         line = config.max_query_bytes * 3 + 1024   # a GET carries the query percent-encoded
@@ -107,6 +122,21 @@ class KopruWorker(SyncWorker):
                     f"The request is larger than {exc.limit} bytes.")
         else:
             super().handle_error(req, client, addr, exc)
+
+
+def _queued_signals(master) -> set[int]:
+    """The signals waiting in (this process's copy of) the master's queue: a
+    list up to gunicorn 23, a SimpleQueue since."""
+    queued = getattr(master, "SIG_QUEUE", None)
+    if isinstance(queued, list):
+        return set(queued)
+    found = set()
+    while queued is not None:
+        try:
+            found.add(queued.get_nowait())
+        except (queue.Empty, AttributeError):
+            break
+    return found
 
 
 def _answer(client, status: int, reason: str, message: str) -> None:
