@@ -68,10 +68,16 @@ test-deps:
 # one process. The plugins are named rather than found: pytest rewrites the
 # asserts of every module of a plugin it finds by its entry point (all of
 # hypothesis, about a second in each process); named, only the plugin's own.
+# server/ is compiled once here and the bytecode kept (even where
+# PYTHONDONTWRITEBYTECODE is set): every process the suite starts (each
+# worker, each `kopru serve`, each `kopru` run) would otherwise compile it
+# again, and pytest would rewrite the test modules' asserts afresh each run.
 TEST_WORKERS ?= 4
 TEST_PLUGINS := -p xdist.plugin -p pytest_timeout -p _hypothesis_pytestplugin
 test: $(VENV)/.installed-test test-deps
-	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m pytest -q $(TEST_PLUGINS) \
+	$(BIN)/python -m compileall -q server tests bench
+	env -u PYTHONDONTWRITEBYTECODE PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 \
+	  $(BIN)/python -m pytest -q $(TEST_PLUGINS) \
 	  -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 # ruff and mypy over server/, and the import-layer contract.
