@@ -109,6 +109,19 @@ class Browser:
         self._viewport: tuple[int, int] | None = None
 
     # -- helpers ---------------------------------------------------------------
+    def forget(self) -> None:
+        """What a fresh profile knows of the site: no cookies, no stored
+        state (the query editor keeps its tabs in local storage), an empty
+        page at desktop size and an empty console log."""
+        d = self.driver
+        d.get("about:blank")
+        d.delete_all_cookies()
+        d.execute_cdp_cmd("Storage.clearDataForOrigin",
+                          {"origin": self.base.rstrip("/"), "storageTypes": "all"})
+        self.resize(*DESKTOP)
+        self.console_errors()
+
+
     def resize(self, width: int, height: int) -> None:
         """Make the *viewport* (not the outer window) width x height. The
         window's frame is measured once, so this is one resize, not two; a

@@ -115,7 +115,7 @@ def made_once(config, name: str, make) -> Path:
 # Fixtures that start a process of the kind a marker names.
 MARKED_FIXTURES = {
     "server": {"kopru_server", "tiny_server"},
-    "browser": {"browser"},
+    "browser": {"chromium"},
     "remote": {"shipped_oxigraph", "tiny_oxigraph", "remote_app"},
 }
 
@@ -136,6 +136,29 @@ def pytest_collection_modifyitems(config, items) -> None:
     # waiting on a single worker. Within a module the order is unchanged.
     if hasattr(config, "workerinput"):   # an xdist worker
         items.sort(key=lambda item: LONGEST_MODULES.get(item.path.name, len(LONGEST_MODULES)))
+
+
+# Modules that run on one worker, one after the other, so that what they
+# share starts once in the run: the session's `kopru serve` (kopru_server)
+# and, for the two browser modules, the worker's one Chromium (chromium).
+SAME_WORKER = dict.fromkeys(("test_readers_browser.py", "test_browser.py", "test_clients.py",
+                             "test_newcomer.py"), "kopru_server")
+
+
+@pytest.hookimpl(optionalhook=True)      # a hook of pytest-xdist's, when it runs
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesOrGroups(LoadScopeScheduling):
+        """xdist's loadscope (a module to a worker), SAME_WORKER's modules as one."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return SAME_WORKER.get(module.rsplit("/", 1)[-1], module)
+
+    return ModulesOrGroups(config, log)
 
 
 # By worker time, most first (make test's --durations=0, 2026-12-01, after
@@ -336,6 +359,23 @@ def kopru_server(built_project):
     time it serves it, and the one browser of a browser test is served well by two."""
     with start_kopru_server("--workers", "2") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def chromium(kopru_server):
+    """The worker's headless Chromium (tests/browser.py), at kopru_server's
+    address. Set up after the server, so it quits before the server stops:
+    a socket it still held open would keep a gunicorn worker, and the stop,
+    waiting. Each module that uses it starts with `forget()`."""
+    from browser import DESKTOP, Browser, require_browser
+
+    require_browser()
+    browser = Browser(DESKTOP)
+    browser.base = kopru_server.url
+    try:
+        yield browser
+    finally:
+        browser.quit()
 
 
 @pytest.fixture(scope="session")

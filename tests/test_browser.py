@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from browser import DESKTOP, PHONE, Browser, require_browser
+from browser import DESKTOP, PHONE, Browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -48,24 +48,17 @@ window.fetch = function (url, options) {
 
 
 @pytest.fixture(scope="module")
-def browser(kopru_server):
-    # For this module only, and after the server, so it quits before the
-    # server stops (a socket Chromium still held open would keep a gunicorn
-    # worker, and the server's stop, waiting).
-    require_browser()
-    b = Browser(DESKTOP)
-    try:
-        yield b
-    finally:
-        b.quit()
+def browser(chromium):
+    """The worker's Chromium (conftest), with what earlier modules left forgotten."""
+    chromium.forget()
+    return chromium
 
 
 @pytest.fixture
-def page(browser, kopru_server):
-    """The browser, at desktop size, with helpers bound to this server."""
+def page(browser):
+    """The browser, at desktop size, on kopru_server."""
     browser.resize(*DESKTOP)
     browser.console_errors()          # drop what earlier tests left in the log
-    browser.base = kopru_server.url
     yield browser
     browser.resize(*DESKTOP)
 

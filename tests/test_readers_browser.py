@@ -5,7 +5,8 @@ entity page's toggles and relation filters, the language kept across
 links, maps with borders, a readable network, the query UI's share links,
 local result links, examples, and chart / map / graph views.
 
-One browser session for the module. Screenshots go to
+One browser session, conftest's `chromium`, shared with test_browser (the
+two run on one worker). Screenshots go to
 test-artifacts/screens/readers-*.png (gitignored); the width check takes
 one of a page only when it is too wide, of every page with
 KOPRU_ALL_SCREENSHOTS=1 (tests/browser.py).
@@ -17,7 +18,7 @@ import re
 import urllib.parse
 
 import pytest
-from browser import ALL_SCREENSHOTS, DESKTOP, PHONE, Browser, require_browser
+from browser import ALL_SCREENSHOTS, DESKTOP, PHONE, Browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -35,14 +36,10 @@ PAGES = [
 
 
 @pytest.fixture(scope="module")
-def b(kopru_server):
-    require_browser()
-    browser = Browser(DESKTOP)
-    browser.base = kopru_server.url
-    try:
-        yield browser
-    finally:
-        browser.quit()
+def b(chromium):
+    """The worker's Chromium (conftest), with what earlier modules left forgotten."""
+    chromium.forget()
+    return chromium
 
 
 @pytest.fixture
