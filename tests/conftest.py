@@ -138,11 +138,14 @@ def pytest_collection_modifyitems(config, items) -> None:
         items.sort(key=lambda item: LONGEST_MODULES.get(item.path.name, len(LONGEST_MODULES)))
 
 
-# Modules that run on one worker, one after the other, so that what they
-# share starts once in the run: the session's `kopru serve` (kopru_server)
-# and, for the two browser modules, the worker's one Chromium (chromium).
-SAME_WORKER = dict.fromkeys(("test_readers_browser.py", "test_browser.py", "test_clients.py",
-                             "test_newcomer.py"), "kopru_server")
+# Modules that run on one worker, one after the other, so that the session
+# server they share starts once in the run: kopru_server (and, for the two
+# browser modules, the worker's one Chromium) or tiny_server.
+SAME_WORKER = {
+    **dict.fromkeys(("test_readers_browser.py", "test_browser.py", "test_clients.py",
+                     "test_newcomer.py"), "kopru_server"),
+    **dict.fromkeys(("test_sparql_protocol.py", "test_sparql_safety.py"), "tiny_server"),
+}
 
 
 @pytest.hookimpl(optionalhook=True)      # a hook of pytest-xdist's, when it runs
