@@ -182,6 +182,17 @@ def test_ontology_page_documents_terms(site):
     assert "SHACL constraints" in text
 
 
+def test_the_ontology_and_source_pages_are_each_requests_own_when_kept(site):
+    """Both are rendered once per build and kept: asked again, in another
+    language or at another address, each answer is still that request's."""
+    for path in ("/ontology", "/source/article"):
+        en, tr = html_page(site, path), html_page(site, path + "?lang=tr")
+        assert '<html lang="en">' in en and '<html lang="tr">' in tr, path
+        assert html_page(site, path) == en and html_page(site, path + "?lang=tr") == tr
+        dotted = html_page(site, path + ".html")
+        assert f'href="{path}.html?lang=tr"' in dotted and f'href="{path}?lang=tr"' in en
+
+
 # --- the shipped graph ----------------------------------------------------------------
 
 @pytest.mark.parametrize("q,slug", [("Arnavutluk", "albania"), ("Shqipëri", "albania"),

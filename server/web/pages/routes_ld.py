@@ -126,6 +126,10 @@ def entity_page(iri: str, headers: dict) -> Response:
 # --- documents negotiated in place: the source article, the ontology ------------
 
 def _document(name: str, base: str, html, triples) -> Response:
+    """The document `name` (the ontology, the source article) in the
+    negotiated format. Only a build changes it, so its HTML is rendered once
+    per build, address and reader's languages (the language switch's links
+    name the address)."""
     stem, fmt = formats.split_ext(name)
     explicit = fmt is not None
     if fmt is None:
@@ -137,7 +141,9 @@ def _document(name: str, base: str, html, triples) -> Response:
         headers["Vary"] = "Accept"
         headers["Content-Location"] = f"{base}.{fmt.ext}"
     if fmt is formats.HTML:
-        resp = Response(html(), content_type="text/html; charset=utf-8")
+        page = data.handle().cache.get("document_pages",
+                                       (request.path, tuple(preferred_languages())), html)
+        resp = Response(page, content_type="text/html; charset=utf-8")
         resp.headers.update(headers)
         return resp
     return _rdf_response(triples(), fmt, headers)
