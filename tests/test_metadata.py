@@ -13,7 +13,7 @@ import urllib.parse
 import flask
 import pyoxigraph as ox
 import pytest
-from helpers import REPO_ROOT, kopru_env, run_kopru
+from helpers import REPO_ROOT, run_cli
 
 from server import namespaces as ns
 from server.config import Config
@@ -107,13 +107,13 @@ def test_healthz_service_description_and_home_page_agree(client, app, counts):
 
 
 def test_the_commands_say_the_same_figures(built_project, counts):
-    env = kopru_env(KOPRU_STATE_DIR=str(built_project[1]))
-    build = run_kopru("build", env=env)
+    env = {"KOPRU_STATE_DIR": str(built_project[1])}
+    build = run_cli("build", env=env)
     assert build.returncode == 0, build.stderr
     assert (f"{counts['dataset']:,} triples in the dataset ({counts['asserted']:,} asserted + "
             f"{counts['ontology']:,} ontology + {counts['entailed']:,} entailed) and "
             f"{counts['shapes']:,} in the shapes graph") in build.stdout
-    validate = run_kopru("validate", env=env)
+    validate = run_cli("validate", env=env)
     assert (f"({counts['asserted']:,} asserted + {counts['ontology']:,} ontology) and "
             f"{counts['shapes']:,} in the shapes graph") in validate.stdout
 
@@ -186,14 +186,13 @@ def test_trig_keeps_the_named_graphs(client, counts):
 def test_asserted_means_one_thing(client, built_project, counts, tmp_path):
     over_http = graph_of(client.get("/dumps/kopru-asserted.nt").data, ox.RdfFormat.N_TRIPLES)
     out = tmp_path / "asserted.nt"
-    r = run_kopru("export", "--asserted-only", "-o", out,
-                  env=kopru_env(KOPRU_STATE_DIR=str(built_project[1])))
+    env = {"KOPRU_STATE_DIR": str(built_project[1])}
+    r = run_cli("export", "--asserted-only", "-o", str(out), env=env)
     assert r.returncode == 0, r.stderr
     exported = graph_of(out.read_bytes(), ox.RdfFormat.N_TRIPLES)
     assert set(exported) == set(over_http) and len(exported) == counts["asserted"]
     # The other meaning has its own name: data and ontology, nothing entailed.
-    r = run_kopru("export", "--no-entailed", "--format", "nt",
-                  env=kopru_env(KOPRU_STATE_DIR=str(built_project[1])))
+    r = run_cli("export", "--no-entailed", "--format", "nt", env=env)
     assert len(graph_of(r.stdout.encode(), ox.RdfFormat.N_TRIPLES)) == (
         counts["asserted"] + counts["ontology"])
 
