@@ -68,10 +68,11 @@ test-deps:
 # one process. The plugins are named rather than found: pytest rewrites the
 # asserts of every module of a plugin it finds by its entry point (all of
 # hypothesis, about a second in each process); named, only the plugin's own.
-# server/ is compiled once here and the bytecode kept (even where
-# PYTHONDONTWRITEBYTECODE is set): every process the suite starts (each
-# worker, each `kopru serve`, each `kopru` run) would otherwise compile it
-# again, and pytest would rewrite the test modules' asserts afresh each run.
+# server/ (with tests/ and bench/) is compiled once here and bytecode is kept
+# during the run, even where PYTHONDONTWRITEBYTECODE is set: every process the
+# suite starts (each worker, each `kopru serve`, each `kopru` run) would
+# otherwise compile it again, and pytest would rewrite the test modules'
+# asserts afresh on every run.
 TEST_WORKERS ?= 4
 TEST_PLUGINS := -p xdist.plugin -p pytest_timeout -p _hypothesis_pytestplugin
 test: $(VENV)/.installed-test test-deps

@@ -1,4 +1,6 @@
-"""Headless Chromium for Köprü's browser tests (tests/test_browser.py).
+"""Headless Chromium for Köprü's browser tests (tests/test_browser.py and
+tests/test_readers_browser.py, which share one per worker: conftest's
+`chromium`).
 
 Selenium drives Debian's Chromium (/usr/bin/chromium) through Debian's
 ChromeDriver (/usr/bin/chromedriver); `make test-deps` installs both. The
@@ -120,7 +122,6 @@ class Browser:
                           {"origin": self.base.rstrip("/"), "storageTypes": "all"})
         self.resize(*DESKTOP)
         self.console_errors()
-
 
     def resize(self, width: int, height: int) -> None:
         """Make the *viewport* (not the outer window) width x height. The
