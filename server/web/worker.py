@@ -126,7 +126,7 @@ class KopruWorker(SyncWorker):
 
 def _queued_signals(master) -> set[int]:
     """The signals waiting in (this process's copy of) the master's queue: a
-    list up to gunicorn 23, a SimpleQueue since."""
+    list in older gunicorns, a SimpleQueue in newer ones (27 among them)."""
     queued = getattr(master, "SIG_QUEUE", None)
     if isinstance(queued, list):
         return set(queued)
