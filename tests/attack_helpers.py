@@ -160,3 +160,24 @@ def get(url: str, query: str | None = None, *, headers: dict | None = None,
             e.read().decode("utf-8", "replace")
     except (ConnectionError, http.client.RemoteDisconnected, http.client.IncompleteRead):
         return 0, {}, ""
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time `pid` has used (user and system), from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def running_the_query(pids: set[int], before: dict[int, float]) -> int | None:
+    """The pid among `pids` that has used half a second of CPU since
+    `before`: the one running the runaway query. (A thread merely in the
+    running state is no sign: the idle worker wakes to tell the arbiter it
+    is alive, and killing that one left the query to run to its timeout.)"""
+    for pid in pids:
+        try:
+            if cpu_seconds(pid) - before[pid] >= 0.5:
+                return pid
+        except OSError:
+            continue
+    return None

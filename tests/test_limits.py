@@ -9,14 +9,18 @@ it does. Deadlines here are hang detectors, never performance bounds.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import select
 import socket
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
 
 import pytest
-from attack_helpers import get, raw_http, server_workers
+from attack_helpers import cpu_seconds, get, raw_http, running_the_query, server_workers
 from helpers import kopru_env, start_kopru_server, wait_for
 
 from server.config import Config
@@ -248,6 +252,76 @@ def test_long_queries_beyond_the_slots_are_stopped_and_short_ones_answered(serve
     assert len(texts) == 2, replies
     assert any("busy" in t for t in texts), texts
     wait_for(lambda: _answers(server.url), 30, "short queries answered again")
+
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+# Holds CPU 0 for 0.7 s at a real-time priority: no ordinary thread held to
+# that core runs meanwhile. Exit 3: not allowed to (no CAP_SYS_NICE).
+CORE_HOG = """
+import os, sys, time
+os.sched_setaffinity(0, {0})
+try:
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+except PermissionError:
+    sys.exit(3)
+print("holding", flush=True)
+end = time.monotonic() + 0.7
+while time.monotonic() < end:
+    pass
+"""
+
+
+def _threads(pid: int) -> list[int]:
+    return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+
+
+def _comm(pid: int, tid: int) -> str:
+    with open(f"/proc/{pid}/task/{tid}/comm") as f:
+        return f.read().strip()
+
+
+@pytest.mark.server
+def test_a_short_query_kept_waiting_for_a_core_is_not_taken_for_a_long_one(server):
+    """The one long-query slot is held by a runaway in one worker. In the
+    other, the query thread is held to a core that a real-time process
+    keeps busy for 0.7 s, and a short query comes in: its clock passes a
+    quarter of a second while it waits for the core, its own time does not.
+    It is answered, not stopped as "busy" (as it was on a loaded machine).
+    The other worker answers a query first, so that the wait falls in the
+    query itself, not in opening the store."""
+    workers = _both_workers(server)
+    before = {pid: cpu_seconds(pid) for pid in workers}
+    runaway: list = []
+    threading.Thread(target=lambda: runaway.append(
+        get(server.sparql_url, RUNAWAY, timeout=60))).start()
+    busy = wait_for(lambda: running_the_query(set(workers), before), 30, "the runaway")
+    (other,) = set(workers) - {busy}
+    assert _answers(server.url)            # `other` has its store open: what follows is the query
+    query_thread = [t for t in _threads(other) if t != other and _comm(other, t) == "python"]
+    assert len(query_thread) == 1, [(t, _comm(other, t)) for t in _threads(other)]
+    everywhere = os.sched_getaffinity(other)
+    hog = subprocess.Popen([sys.executable, "-c", CORE_HOG], stdout=subprocess.PIPE, text=True)
+    reply: list = []
+    try:
+        os.sched_setaffinity(query_thread[0], {0})
+        os.sched_setaffinity(other, everywhere - {0} or everywhere)   # the watching thread
+        if hog.stdout.readline().strip() != "holding":
+            hog.wait(30)
+            pytest.skip(f"no real-time priority here (the hog exited {hog.returncode})")
+        asking = threading.Thread(target=lambda: reply.append(get(server.sparql_url, CHEAP,
+                                                                  timeout=30)))
+        asking.start()
+        hog.wait(30)
+        asking.join(30)
+    finally:
+        hog.kill()
+        for tid in (query_thread[0], other):
+            with contextlib.suppress(ProcessLookupError):   # a worker that stopped a query exits
+                os.sched_setaffinity(tid, everywhere)
+    status, _, text = reply[0]
+    assert status == 200, text
+    wait_for(lambda: runaway, 30, "the runaway's answer")
+    assert runaway[0][0] == 503
 
 
 @pytest.mark.server

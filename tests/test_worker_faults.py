@@ -13,7 +13,7 @@ import threading
 import traceback
 
 import pytest
-from attack_helpers import get, server_workers
+from attack_helpers import cpu_seconds, get, running_the_query, server_workers
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from helpers import kopru_env, start_kopru_server, wait_for
@@ -46,13 +46,13 @@ def _graph_served(server) -> bool:
 
 def test_a_worker_killed_mid_query_is_replaced_and_the_graph_still_served(server):
     workers = _two_workers(server)
-    before = {pid: _cpu_seconds(pid) for pid in workers}
+    before = {pid: cpu_seconds(pid) for pid in workers}
     reply = {}
     t = threading.Thread(target=lambda: reply.update(r=get(server.sparql_url, RUNAWAY,
                                                            timeout=60)))
     t.start()
     # the worker running the runaway query is the one using the CPU
-    busy = wait_for(lambda: _running_the_query(workers, before), 30,
+    busy = wait_for(lambda: running_the_query(workers, before), 30,
                     "a worker to start the query")
     os.kill(busy, signal.SIGKILL)
     t.join(60)
@@ -73,27 +73,6 @@ def test_a_client_that_leaves_mid_query_costs_nothing_lasting(server):
         # closed before reading the answer
     assert _graph_served(server)
     assert server.alive()
-
-
-def _cpu_seconds(pid: int) -> float:
-    """The CPU time `pid` has used (user and system), from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _running_the_query(pids: set[int], before: dict[int, float]) -> int | None:
-    """The pid among `pids` that has used half a second of CPU since
-    `before`: the one running the runaway query. (A thread merely in the
-    running state is no sign: the idle worker wakes to tell the arbiter it
-    is alive, and killing that one left the query to run to its timeout.)"""
-    for pid in pids:
-        try:
-            if _cpu_seconds(pid) - before[pid] >= 0.5:
-                return pid
-        except OSError:
-            continue
-    return None
 
 
 class _NoApp(BaseApplication):

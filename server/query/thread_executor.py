@@ -4,7 +4,9 @@ worker process, and the request waits for it until the deadline.
 pyoxigraph's `Store.query` cannot be interrupted, but it releases the GIL
 while it runs. While it waits, the request watches the query: past its
 deadline, past the memory a query may take, or past a quarter of a
-second when the server's long-query slots are all taken, the query is stopped. Under
+second of its own (OwnTime: not counting the time its thread stood ready
+while every core was busy) when the server's long-query slots are all
+taken, the query is stopped. Under
 gunicorn (`exit_on_timeout`) that means a 503 and then the whole sync
 worker exits once the response is sent (the web app calls
 `exit_if_pending` then) — the only way to really stop the query; the
@@ -34,7 +36,9 @@ from server.stores.state import read_manifest
 log = logging.getLogger("kopru.query")
 
 WATCH_EVERY = 0.05          # seconds between two looks at a running query
-# Seconds; a query running longer needs a long-query slot. Short enough
+STARTED_CPU = 0.01          # CPU seconds after which a query has started (OwnTime)
+# Seconds of a query's own time (OwnTime); a query running longer needs a
+# long-query slot. Short enough
 # that, under attack, a runaway without a slot frees its worker well
 # before a short query queued behind it has waited long (bench/load.py).
 LONG_QUERY_AFTER = 0.25
@@ -54,6 +58,62 @@ def rss_bytes() -> int:
     if _statm is None or _statm[0] != pid:
         _statm = (pid, os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC))
     return int(os.pread(_statm[1], 256, 0).split()[1]) * _PAGE
+
+
+class OwnTime:
+    """How long a query has held the query thread: the time since it was
+    handed over, less what its thread spent standing ready for a busy core
+    before the query had run STARTED_CPU (on a loaded machine a query of a
+    millisecond can wait longer than LONG_QUERY_AFTER for a core; a runaway,
+    which has run, is counted by the clock as before, so that under attack
+    it still frees its worker as soon). The watching thread calls `update()`
+    at each look; where Linux's per-thread figures are missing, it is the
+    time since the hand-over."""
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self.seconds = 0.0
+        self._clock = -1                       # the thread's CPU-time clock; -1: unknown
+        if thread.ident is not None and thread.native_id is not None:
+            self._stat = f"/proc/self/task/{thread.native_id}/stat"
+            self._schedstat = f"/proc/self/task/{thread.native_id}/schedstat"
+            try:
+                self._clock = time.pthread_getcpuclockid(thread.ident)
+                self._last = self._sample()
+                self._cpu_at_start = self._last[1]
+                return
+            except (AttributeError, OSError, ValueError, IndexError):
+                self._clock = -1
+        self._last = (time.monotonic(), 0.0, 0.0, False)
+
+    def _sample(self) -> tuple[float, float, float, bool]:
+        """(now, the thread's CPU time, its finished waits for a core, whether
+        it is runnable now): the last three from the kernel."""
+        now = time.monotonic()
+        cpu = time.clock_gettime(self._clock)
+        with open(self._schedstat, "rb") as f:
+            waits = int(f.read().split()[1]) / 1e9
+        with open(self._stat, "rb") as f:
+            runnable = f.read().rsplit(b")", 1)[1].split()[0] == b"R"
+        return now, cpu, waits, runnable
+
+    def update(self) -> float:
+        if self._clock == -1:
+            self.seconds = time.monotonic() - self._last[0]
+            return self.seconds
+        then, cpu0, waits0, _ = self._last
+        try:
+            self._last = now, cpu, waits, runnable = self._sample()
+        except (OSError, ValueError, IndexError):
+            self._last = now, cpu, waits, runnable = time.monotonic(), cpu0, waits0, False
+        look = now - then
+        if cpu - self._cpu_at_start >= STARTED_CPU:
+            self.seconds += look
+            return self.seconds
+        # A wait still going on is not in `waits` yet: a runnable thread
+        # that did not run for part of this look was waiting for a core.
+        waiting = max(waits - waits0, look - (cpu - cpu0) if runnable else 0.0)
+        self.seconds += max(look - waiting, 0.0)
+        return self.seconds
 
 
 class LongQuerySlots:
@@ -108,6 +168,7 @@ class ThreadExecutor:
         self._stuck = False                # exit_on_timeout: this worker is about to go
         self.exit_pending: str | None = None   # why it goes, once the answer is sent
         self._opened: str | None = None    # the store the query thread has open
+        self._query_thread: threading.Thread | None = None
         self._store: EmbeddedStore | None = None
         self._store_lock = threading.Lock()
 
@@ -139,8 +200,10 @@ class ThreadExecutor:
             # Read before the hand-over: a read releases the GIL, and the
             # query thread, just woken, would take it in between.
             base = rss_bytes() if self.memory_limit else 0
+            thread = self._query_thread
+            own = OwnTime(thread) if self._slots is not None and thread is not None else None
             jobs.put(job)
-            self._watch(job, start, timeout, base)
+            self._watch(job, start, timeout, base, own)
         finally:
             self._lock.release()
         if job.error is not None:
@@ -160,9 +223,11 @@ class ThreadExecutor:
             raise job.error
         self._opened = target
 
-    def _watch(self, job: _Job, start: float, timeout: float, base: int) -> None:
+    def _watch(self, job: _Job, start: float, timeout: float, base: int,
+               own: OwnTime | None) -> None:
         """Wait for the query; stop it past its time, past `base` + its
-        memory, or past LONG_QUERY_AFTER when no long-query slot is free."""
+        memory, or past LONG_QUERY_AFTER of its `own` time when no
+        long-query slot is free."""
         slot = None
         try:
             while not job.done.acquire(
@@ -176,7 +241,8 @@ class ThreadExecutor:
                     raise QueryStopped(
                         f"The query needed more than {self.memory_limit >> 20} MiB of memory "
                         "and was stopped; narrow it or add LIMIT.")
-                if self._slots is not None and slot is None and ran >= LONG_QUERY_AFTER:
+                if (self._slots is not None and slot is None
+                        and (own.update() if own else ran) >= LONG_QUERY_AFTER):
                     slot = self._slots.take()
                     if slot is None:
                         n = len(self._slots.names)
@@ -235,8 +301,9 @@ class ThreadExecutor:
             self._opened = None
             previous = threading.stack_size(QUERY_THREAD_STACK)
             try:
-                threading.Thread(target=_serve, args=(self._jobs,), name="kopru-query",
-                                 daemon=True).start()
+                self._query_thread = threading.Thread(target=_serve, args=(self._jobs,),
+                                                      name="kopru-query", daemon=True)
+                self._query_thread.start()
             finally:
                 threading.stack_size(previous)
         return self._jobs
