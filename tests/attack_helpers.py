@@ -169,14 +169,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def running_the_query(pids: set[int], before: dict[int, float]) -> int | None:
-    """The pid among `pids` that has used half a second of CPU since
+def running_the_query(pids: set[int], before: dict[int, float],
+                      at_least: float = 0.5) -> int | None:
+    """The pid among `pids` that has used `at_least` seconds of CPU since
     `before`: the one running the runaway query. (A thread merely in the
     running state is no sign: the idle worker wakes to tell the arbiter it
     is alive, and killing that one left the query to run to its timeout.)"""
     for pid in pids:
         try:
-            if cpu_seconds(pid) - before[pid] >= 0.5:
+            if cpu_seconds(pid) - before[pid] >= at_least:
                 return pid
         except OSError:
             continue
