@@ -66,54 +66,46 @@ class OwnTime:
     before the query had run STARTED_CPU (on a loaded machine a query of a
     millisecond can wait longer than LONG_QUERY_AFTER for a core; a runaway,
     which has run, is counted by the clock as before, so that under attack
-    it still frees its worker as soon). The watching thread calls `update()`
-    at each look; where Linux's per-thread figures are missing, it is the
+    it still frees its worker as soon). Making one reads the thread's CPU
+    clock only; the watching thread calls `update()` at each look (a query
+    past WATCH_EVERY). Where the thread's CPU clock is not known, it is the
     time since the hand-over."""
 
     def __init__(self, thread: threading.Thread) -> None:
         self.seconds = 0.0
         self._clock = -1                       # the thread's CPU-time clock; -1: unknown
-        if thread.ident is not None and thread.native_id is not None:
-            self._stat = f"/proc/self/task/{thread.native_id}/stat"
-            self._schedstat = f"/proc/self/task/{thread.native_id}/schedstat"
+        self._stat = f"/proc/self/task/{thread.native_id}/stat"
+        self._cpu_at_start = 0.0
+        if thread.ident is not None:
             try:
                 self._clock = time.pthread_getcpuclockid(thread.ident)
-                self._last = self._sample()
-                self._cpu_at_start = self._last[1]
-                return
-            except (AttributeError, OSError, ValueError, IndexError):
+                self._cpu_at_start = time.clock_gettime(self._clock)
+            except (AttributeError, OSError):
                 self._clock = -1
-        self._last = (time.monotonic(), 0.0, 0.0, False)
-
-    def _sample(self) -> tuple[float, float, float, bool]:
-        """(now, the thread's CPU time, its finished waits for a core, whether
-        it is runnable now): the last three from the kernel."""
-        now = time.monotonic()
-        cpu = time.clock_gettime(self._clock)
-        with open(self._schedstat, "rb") as f:
-            waits = int(f.read().split()[1]) / 1e9
-        with open(self._stat, "rb") as f:
-            runnable = f.read().rsplit(b")", 1)[1].split()[0] == b"R"
-        return now, cpu, waits, runnable
+        self._last = (time.monotonic(), self._cpu_at_start)
 
     def update(self) -> float:
+        then, cpu0 = self._last
+        now = time.monotonic()
         if self._clock == -1:
-            self.seconds = time.monotonic() - self._last[0]
-            return self.seconds
-        then, cpu0, waits0, _ = self._last
-        try:
-            self._last = now, cpu, waits, runnable = self._sample()
-        except (OSError, ValueError, IndexError):
-            self._last = now, cpu, waits, runnable = time.monotonic(), cpu0, waits0, False
-        look = now - then
-        if cpu - self._cpu_at_start >= STARTED_CPU:
-            self.seconds += look
-            return self.seconds
-        # A wait still going on is not in `waits` yet: a runnable thread
-        # that did not run for part of this look was waiting for a core.
-        waiting = max(waits - waits0, look - (cpu - cpu0) if runnable else 0.0)
-        self.seconds += max(look - waiting, 0.0)
+            self.seconds += now - then
+        else:
+            cpu = time.clock_gettime(self._clock)
+            if cpu - self._cpu_at_start >= STARTED_CPU or not self._runnable():
+                self.seconds += now - then       # running, or blocked on the disk or network
+            else:                                # ready, but every core was busy
+                self.seconds += cpu - cpu0
+            cpu0 = cpu
+        self._last = (now, cpu0)
         return self.seconds
+
+    def _runnable(self) -> bool:
+        """Whether the thread is running or ready to run (not blocked)."""
+        try:
+            with open(self._stat, "rb") as f:
+                return f.read().rsplit(b")", 1)[1].split()[0] == b"R"
+        except (OSError, IndexError):
+            return False
 
 
 class LongQuerySlots:
