@@ -162,6 +162,10 @@ def get(url: str, query: str | None = None, *, headers: dict | None = None,
         return 0, {}, ""
 
 
+# A three-way cross join of the whole store: a query that runs until it is stopped.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
 def cpu_seconds(pid: int) -> float:
     """The CPU time `pid` has used (user and system), from /proc."""
     with open(f"/proc/{pid}/stat") as f:

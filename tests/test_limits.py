@@ -20,7 +20,14 @@ import time
 import tracemalloc
 
 import pytest
-from attack_helpers import cpu_seconds, get, raw_http, running_the_query, server_workers
+from attack_helpers import (
+    RUNAWAY,
+    cpu_seconds,
+    get,
+    raw_http,
+    running_the_query,
+    server_workers,
+)
 from helpers import kopru_env, start_kopru_server, wait_for
 
 from server.config import Config
@@ -240,8 +247,7 @@ def test_long_queries_beyond_the_slots_are_stopped_and_short_ones_answered(serve
     _both_workers(server)              # each runaway has a worker of its own
     replies = []
     threads = [threading.Thread(target=lambda: replies.append(
-        get(server.sparql_url, "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-            timeout=60))) for _ in range(2)]
+        get(server.sparql_url, RUNAWAY, timeout=60))) for _ in range(2)]
     for t in threads:
         t.start()
     time.sleep(0.5)
@@ -254,7 +260,6 @@ def test_long_queries_beyond_the_slots_are_stopped_and_short_ones_answered(serve
     wait_for(lambda: _answers(server.url), 30, "short queries answered again")
 
 
-RUNAWAY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 # Holds CPU 0 for 0.7 s at a real-time priority: no ordinary thread held to
 # that core runs meanwhile. Exit 3: not allowed to (no CAP_SYS_NICE).
 CORE_HOG = """

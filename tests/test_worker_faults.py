@@ -13,7 +13,7 @@ import threading
 import traceback
 
 import pytest
-from attack_helpers import cpu_seconds, get, running_the_query, server_workers
+from attack_helpers import RUNAWAY, cpu_seconds, get, running_the_query, server_workers
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from helpers import kopru_env, start_kopru_server, wait_for
@@ -22,7 +22,6 @@ from server.web.worker import KopruWorker
 
 pytestmark = pytest.mark.server        # gunicorn's workers are the point
 
-RUNAWAY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 KNOWN = "ASK { <https://w3id.org/kopru/id/albania> ?p ?o }"
 
 
