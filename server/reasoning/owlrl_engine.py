@@ -29,7 +29,10 @@ def closure(premises: list, *, exact: bool) -> tuple:
     from rdflib import Graph
 
     _check_list_loops(premises)
-    work = Graph()
+    # rdflib's store without named graphs: owlrl asks it a million times,
+    # and it answers a quarter faster than the default (which keeps each
+    # triple's graphs); a closure is the same set of triples in either.
+    work = Graph(store="SimpleMemory")
     if not exact:
         return work, _tuned(work, premises)
     for t in premises:
