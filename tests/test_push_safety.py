@@ -168,6 +168,9 @@ def test_concurrent_pushes_with_readers(store, builds):
     seen: dict[str, list] = {"kopru": [], "direct": []}
     errors: list = []
     stop = threading.Event()
+    # Each reader asks 20 times a second: every count the store does is a
+    # whole scan, and a push to Virtuoso lasts seconds.
+    interval = 0.05
 
     def kopru_reader():
         while not stop.is_set():
@@ -177,7 +180,7 @@ def test_concurrent_pushes_with_readers(store, builds):
                 continue
             c = {b["g"]["value"]: int(b["n"]["value"]) for b in r.json()["results"]["bindings"]}
             seen["kopru"].append(tuple(c.get(g, 0) for g in GRAPHS))
-            time.sleep(0.02)
+            time.sleep(interval)
 
     def direct_reader():
         remote = RemoteStore(Endpoints.from_url(store.url), version_max_age=VERSION_MAX_AGE)
@@ -188,7 +191,7 @@ def test_concurrent_pushes_with_readers(store, builds):
                 errors.append(repr(e))
                 continue
             seen["direct"].append(tuple(c[g] for g in GRAPHS))
-            time.sleep(0.02)
+            time.sleep(interval)
 
     said: list[str] = []
     results: list = []
