@@ -86,13 +86,42 @@ def test_the_guard_reads_an_adversarial_query_at_once(name):
 
 def test_the_guards_work_grows_with_the_query_not_faster():
     """Four times the text, about four times the tokens: no token is read
-    twice (the lexer's patterns are possessive)."""
+    twice (the lexer's repeats are atomic)."""
     from server import lexer
 
     for text in adversarial(5_000).values():      # counts, not times: size is not the point
         small = sum(1 for _ in lexer.all_tokens(text))
         large = sum(1 for _ in lexer.all_tokens(text.replace("{ ", "{ " + text[10:-2] * 3, 1)))
         assert large <= 4 * small + 10
+
+
+def test_the_lexer_repeats_no_group_possessively():
+    """`(…)*+`, `(…)++` and `(…)?+` match wrongly on CPython 3.11.0–3.11.4
+    (gh-106052; Debian 12's python3 is 3.11.2), whichever Python runs this:
+    the lexer writes them as atomic groups, `(?>(…)*)`."""
+    from re import _constants as c
+    from re import _parser  # the stdlib's own reading of a pattern
+
+    from server import lexer
+
+    one_character = {c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY}
+    found = []
+
+    def walk(node) -> None:
+        if isinstance(node, _parser.SubPattern):
+            for op, arg in node:
+                if op is c.POSSESSIVE_REPEAT and not (len(arg[2]) == 1
+                                                      and arg[2][0][0] in one_character):
+                    found.append(arg[2])
+                walk(arg)
+        elif isinstance(node, (tuple, list)):
+            for item in node:
+                walk(item)
+
+    walk(_parser.parse(lexer.TOKEN_RE.pattern, lexer.TOKEN_RE.flags))
+    assert not found, f"possessive repeats of more than one character class: {found[:3]}"
+    tokens = [(t.kind, t.text) for t in lexer.tokens('SELECT * { ?s ?p """a " b""" . e:a.b. }')]
+    assert ("string", '"""a " b"""') in tokens and ("pname", "e:a.b") in tokens, tokens
 
 
 # --- nesting and the stack (item 3) -----------------------------------------------------
