@@ -400,6 +400,19 @@ def generate(out: Path, triples: int, seed: int = 1, file_triples: int = 50_000)
     return Generator(out, triples, seed, file_triples).run()
 
 
+def beside_shipped(out: Path, synthetic: Path) -> Path:
+    """A project at `out`: the shipped ontology and graph files with the
+    graph files of the synthetic project `synthetic` beside them (as
+    graph/synthetic-*.ttl; the synthetic entities are all under
+    id/synthetic/, and both use the shipped ontology). Returns `out`."""
+    out = Path(out)
+    shutil.copytree(REPO / "ontology", out / "ontology")
+    shutil.copytree(REPO / "graph", out / "graph")
+    for f in (Path(synthetic) / "graph").glob("*.ttl"):
+        shutil.copy(f, out / "graph" / f"synthetic-{f.name}")
+    return out
+
+
 # --- broken variants ---------------------------------------------------------------------
 #
 # One edit each, of the kind a contributor makes by mistake, applied to a

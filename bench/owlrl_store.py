@@ -16,7 +16,6 @@ and their ratio.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import tempfile
@@ -63,14 +62,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="kopru-owlrl-") as tmp:
-        project = Path(tmp) / "p"
-        shutil.copytree(REPO / "ontology", project / "ontology")
-        shutil.copytree(REPO / "graph", project / "graph")
+        synthetic = Path(tmp) / "s"
+        (synthetic / "graph").mkdir(parents=True)      # none when --synthetic 0
         if args.synthetic:
-            generate.generate(Path(tmp) / "s", args.synthetic, seed=1, file_triples=500)
-            for f in (Path(tmp) / "s" / "graph").glob("*.ttl"):
-                shutil.copy(f, project / "graph" / f"synthetic-{f.name}")
-        premises = premises_of(project)
+            generate.generate(synthetic, args.synthetic, seed=1, file_triples=500)
+        premises = premises_of(generate.beside_shipped(Path(tmp) / "p", synthetic))
     times: dict[str, list[float]] = {"Memory": [], "SimpleMemory": []}
     closures: dict[str, set] = {}
     for _ in range(args.rounds):

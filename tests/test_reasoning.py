@@ -22,7 +22,6 @@ and validates a 4.5k set (the 10k one's validation is in the proof run too).
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -82,11 +81,7 @@ def test_fast_equals_owlrl_on_shipped_graph_with_1k_synthetic(repo_root, tmp_pat
     """The shipped project with the 1k synthetic graph files beside its own
     (the synthetic entities are all under id/synthetic/; both use the
     shipped ontology): one owlrl run checks both kinds of data."""
-    project = tmp_path / "p"
-    shutil.copytree(repo_root / "ontology", project / "ontology")
-    shutil.copytree(repo_root / "graph", project / "graph")
-    for f in (synthetic_1k(tmp_path / "synthetic") / "graph").glob("*.ttl"):
-        shutil.copy(f, project / "graph" / f"synthetic-{f.name}")
+    project = generate.beside_shipped(tmp_path / "p", synthetic_1k(tmp_path / "synthetic"))
     shipped = parse_project(Project(repo_root)).count("graph")
     parsed = parse_project(Project(project))
     assert parsed.count("graph") >= shipped + 1_000
