@@ -215,6 +215,8 @@ def _run_pyshacl(parsed: ParsedProject, data_triples: list | None = None, *,
     # inoculate), made here from the mix-in computed once: a graph of our
     # own, so pyshacl may work on it in place.
     mixed = to_rdflib_graph(chain(data, mixin_triples(parsed)), parsed.prefixes)
+    if focus is not None:
+        shapes = targets_within(shapes, mixed, focus, copy=shapes is parsed.shapes_graph)
     conforms, report, _text = pyshacl.validate(
         mixed,
         shacl_graph=shapes,
@@ -366,7 +368,7 @@ def resolve_sparql_targets(parsed: ParsedProject, data: list | None = None):
     Oxigraph answers in milliseconds. Targets it cannot run (pre-bound
     $shapesGraph/$currentShape, or a query Oxigraph rejects) are left to
     pyshacl. Returns the original graph when there is nothing to resolve."""
-    from rdflib import RDF, Graph
+    from rdflib import RDF
     from rdflib.namespace import SH as RSH
 
     shapes = parsed.shapes_graph
@@ -395,15 +397,70 @@ def resolve_sparql_targets(parsed: ParsedProject, data: list | None = None):
         resolved[(shape, t)] = [_rdflib_term(n) for n in nodes if n is not None]
     if not resolved:
         return shapes
-    out = Graph()
-    for triple in shapes:
-        out.add(triple)
-    for p, ns in shapes.namespaces():
-        out.bind(p, ns, override=True, replace=True)
+    out = _copy(shapes)
     for (shape, t), nodes in resolved.items():
         out.remove((shape, RSH.target, t))
         for n in nodes:
             out.add((shape, RSH.targetNode, n))
+    return out
+
+
+_TARGET_PREDICATES = ("targetNode", "targetClass", "targetSubjectsOf", "targetObjectsOf")
+
+
+def targets_within(shapes, data, focus: set[str], *, copy: bool = True):
+    """The shapes graph with each shape's targets replaced by the sh:targetNode
+    of the `focus` nodes (N-Triples) they select in `data`, the graph pyshacl
+    will validate: with results kept only for those nodes, the same results
+    for far less work, since a node's verdict does not depend on which other
+    nodes are checked. A neighbourhood's data holds the ontology's mix-in,
+    whose concepts and classes would otherwise be checked on every call.
+    Other targets (a SPARQL target left unresolved, a shape that is also a
+    class) stay: what they add is filtered out afterwards. `copy`: leave
+    `shapes` unchanged."""
+    from rdflib import RDF, RDFS, BNode, URIRef
+    from rdflib.namespace import SH as RSH
+
+    predicates = [RSH[name] for name in _TARGET_PREDICATES]
+    shape_nodes = {s for p in predicates for s in shapes.subjects(p, None)}
+    named = {}            # the focus nodes that can be subjects, as rdflib terms
+    for nt in focus:
+        term = (URIRef(nt[1:-1]) if nt.startswith("<") else
+                BNode(nt[2:]) if nt.startswith("_:") else None)
+        if term is not None and term.n3() == nt:
+            named[nt] = term
+    retargeted: dict = {}
+    for shape in shape_nodes:
+        nodes = {n for n in shapes.objects(shape, RSH.targetNode) if n.n3() in focus}
+        for c in shapes.objects(shape, RSH.targetClass):
+            kinds = set(data.transitive_subjects(RDFS.subClassOf, c))
+            nodes.update(f for f in named.values()
+                         if any(t in kinds for t in data.objects(f, RDF.type)))
+        for p in shapes.objects(shape, RSH.targetSubjectsOf):
+            nodes.update(f for f in named.values() if (f, p, None) in data)
+        for p in shapes.objects(shape, RSH.targetObjectsOf):
+            nodes.update(o for o in data.objects(None, p) if o.n3() in focus)
+        retargeted[shape] = nodes
+    if not retargeted:
+        return shapes
+    out = _copy(shapes) if copy else shapes
+    for shape, nodes in retargeted.items():
+        for p in predicates:
+            out.remove((shape, p, None))
+        for n in nodes:
+            out.add((shape, RSH.targetNode, n))
+    return out
+
+
+def _copy(graph):
+    """A new rdflib Graph with `graph`'s triples and prefixes."""
+    from rdflib import Graph
+
+    out = Graph()
+    for triple in graph:
+        out.add(triple)
+    for prefix, ns in graph.namespaces():
+        out.bind(prefix, ns, override=True, replace=True)
     return out
 
 
