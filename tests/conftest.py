@@ -116,7 +116,7 @@ def made_once(config, name: str, make) -> Path:
 MARKED_FIXTURES = {
     "server": {"kopru_server", "tiny_server"},
     "browser": {"chromium"},
-    "remote": {"shipped_oxigraph", "tiny_oxigraph", "remote_app"},
+    "remote": {"shipped_oxigraph", "tiny_oxigraph", "remote_app", "worker_virtuoso"},
 }
 
 
@@ -140,11 +140,12 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 # Modules that run on one worker, one after the other, so that the session
 # server they share starts once in the run: kopru_server (and, for the two
-# browser modules, the worker's one Chromium) or tiny_server.
+# browser modules, the worker's one Chromium), tiny_server or worker_virtuoso.
 SAME_WORKER = {
     **dict.fromkeys(("test_readers_browser.py", "test_browser.py", "test_clients.py",
                      "test_newcomer.py"), "kopru_server"),
     **dict.fromkeys(("test_sparql_protocol.py", "test_sparql_safety.py"), "tiny_server"),
+    **dict.fromkeys(("test_push_safety.py", "test_virtuoso.py"), "worker_virtuoso"),
 }
 
 
@@ -326,6 +327,20 @@ def shipped_oxigraph(built_project, tmp_path_factory) -> OxigraphServer:
 @pytest.fixture(scope="session")
 def remote_app(built_project, shipped_oxigraph, make_app):
     return make_app(*built_project, store_url=shipped_oxigraph.url)
+
+
+@pytest.fixture(scope="session")
+def worker_virtuoso(tmp_path_factory):
+    """A Virtuoso for the worker's modules that use one (one worker runs them
+    all: SAME_WORKER), as new: only the user virtuoso.USER may update
+    (through /sparql-auth) until a module allows anyone. Each module empties
+    it first (virtuoso.reset_store), and a test may stop and start it."""
+    from virtuoso import PASSWORD, USER, VirtuosoServer, reset_store
+
+    with VirtuosoServer(tmp_path_factory.mktemp("virtuoso"), users=((USER, PASSWORD),),
+                        anonymous_updates=False) as store:
+        reset_store(store)                # notes the graphs a new store holds
+        yield store
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ it dies), the version the pointer names is checked whole before and after
 the switch, /healthz is 503 for a version that is not whole, and a push
 repairs such a store without --force.
 
-One store server of each kind serves the module, emptied before each test
+One store server of each kind serves the module (Virtuoso: the worker's,
+which test_virtuoso uses too), emptied before each test
 (tests/virtuoso.py's reset_store); pushes and the app run in this process,
 and a real `kopru serve` where real readers race real pushes.
 """
@@ -88,7 +89,13 @@ def counts_of(state: Path) -> tuple:
 
 @pytest.fixture(scope="module", params=STORE_SERVER_KINDS)
 def store_server(request, tmp_path_factory):
-    """One store server of each kind for the module."""
+    """One store server of each kind for the module (the worker's Virtuoso,
+    open to anonymous updates)."""
+    if request.param == "virtuoso":
+        server = request.getfixturevalue("worker_virtuoso")
+        server.allow_anonymous_updates(True)
+        yield server
+        return
     with STORE_SERVERS[request.param](tmp_path_factory.mktemp(request.param)) as server:
         yield server
 

@@ -35,7 +35,7 @@ from helpers import (
     run_cli,
     wait_for,
 )
-from virtuoso import VirtuosoServer, direct_query, direct_update
+from virtuoso import PASSWORD, USER, direct_query, direct_update, reset_store
 
 pytestmark = pytest.mark.remote        # a real Virtuoso (and Oxigraph) server
 
@@ -113,35 +113,31 @@ def sparql_json(client, query: str, **params) -> dict:
 
 # --- fixtures -----------------------------------------------------------------------------
 
-USER, PASSWORD = "kopru", "s3cret"
-
-
 @pytest.fixture(scope="module")
-def virtuoso(built_project, tmp_path_factory):
-    """A Virtuoso holding the shipped project. It starts locked, where only
-    the user `kopru` may write (through /sparql-auth, which asks for HTTP
-    digest authentication), and is loaded as such a store is: `pushes`
-    keeps what an anonymous push, one with a wrong password and the user's
-    own said (test_push_with_a_user_through_digest_auth reads them). Then
-    anyone may update, as the direct updates of other tests need."""
-    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso-shipped"),
-                            users=((USER, PASSWORD),), anonymous_updates=False).start()
-    try:
-        state = {STATE_ENV: str(built_project[1])}
-        auth_url = server.base + "/sparql-auth"
-        server.pushes = {
-            "anonymous": run_cli("build", "--push", server.url, env=state),
-            "wrong password": run_cli("build", "--push", auth_url, env={
-                **state, "KOPRU_STORE_USER": USER, "KOPRU_STORE_PASSWORD": "wrong"}),
-            "user": run_cli("build", "--push", auth_url, env={
-                **state, "KOPRU_STORE_USER": USER, "KOPRU_STORE_PASSWORD": PASSWORD}),
-        }
-        r = server.pushes["user"]
-        assert r.returncode == 0, r.stdout + r.stderr
-        server.sql('GRANT SPARQL_UPDATE TO "SPARQL";')
-        yield server
-    finally:
-        server.stop()
+def virtuoso(built_project, worker_virtuoso):
+    """The worker's Virtuoso (conftest), emptied, holding the shipped
+    project. It is locked first, where only the user `kopru` may write
+    (through /sparql-auth, which asks for HTTP digest authentication), and
+    loaded as such a store is: `pushes` keeps what an anonymous push, one
+    with a wrong password and the user's own said
+    (test_push_with_a_user_through_digest_auth reads them). Then anyone may
+    update, as the direct updates of other tests need."""
+    server = worker_virtuoso
+    reset_store(server)
+    server.allow_anonymous_updates(False)
+    state = {STATE_ENV: str(built_project[1])}
+    auth_url = server.base + "/sparql-auth"
+    server.pushes = {
+        "anonymous": run_cli("build", "--push", server.url, env=state),
+        "wrong password": run_cli("build", "--push", auth_url, env={
+            **state, "KOPRU_STORE_USER": USER, "KOPRU_STORE_PASSWORD": "wrong"}),
+        "user": run_cli("build", "--push", auth_url, env={
+            **state, "KOPRU_STORE_USER": USER, "KOPRU_STORE_PASSWORD": PASSWORD}),
+    }
+    r = server.pushes["user"]
+    assert r.returncode == 0, r.stdout + r.stderr
+    server.allow_anonymous_updates(True)
+    return server
 
 
 @pytest.fixture(scope="module")

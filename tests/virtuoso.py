@@ -10,7 +10,7 @@ need to treat either store alike.
     direct_query(server, q)    ask the store itself (not through Köprü): rows
     direct_update(server, u)   change the store behind Köprü's back
     reset_store(server)        empty it back to what it held when new (one
-                               server per module, reset before each test)
+                               server shared, reset before each test)
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from helpers import OxigraphServer, free_port, stop_process
 
 VIRTUOSO = "virtuoso-t"
 ISQL = "isql-vt"
+USER, PASSWORD = "kopru", "s3cret"    # the account conftest's worker_virtuoso creates
 
 INI = """\
 ; Written by tests/virtuoso.py: a private, loopback-only Virtuoso.
@@ -129,6 +130,14 @@ class VirtuosoServer:
                 self.sql(f"GRANT SPARQL_UPDATE TO \"{name}\";")
             self._granted = True
         return self
+
+    def allow_anonymous_updates(self, allow: bool) -> None:
+        """Let anyone update through /sparql, or only the users (through
+        /sparql-auth), from now on."""
+        if allow != self.anonymous_updates:
+            self.sql(f"{'GRANT' if allow else 'REVOKE'} SPARQL_UPDATE "
+                     f"{'TO' if allow else 'FROM'} \"SPARQL\";")
+            self.anonymous_updates = allow
 
     def _set_ports(self, port: int, sql_port: int) -> None:
         self.port, self.sql_port = port, sql_port
@@ -240,9 +249,9 @@ def graphs_of(server) -> set[str]:
 def reset_store(server) -> None:
     """Empty the store back to what it held when new (Virtuoso's own graphs
     stay): drop every graph it has gained since the first reset_store,
-    which is called on the new server. One server per module, reset before
-    each test, instead of a new server for each (Virtuoso takes seconds to
-    start)."""
+    which is called on the new server. One server shared by tests and
+    modules, reset before each, instead of a new server for each (Virtuoso
+    takes seconds of CPU to start)."""
     fresh = getattr(server, "fresh_graphs", None)
     if fresh is None:
         fresh = server.fresh_graphs = graphs_of(server)
