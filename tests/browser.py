@@ -8,11 +8,13 @@ driver path is given to Selenium, so Selenium Manager is never asked to find
 or download anything (SE_OFFLINE is set as well). KOPRU_CHROMIUM and
 KOPRU_CHROMEDRIVER override the two paths.
 
-Screenshots go to test-artifacts/screens/ (gitignored), one PNG per page:
-the viewport, what a reader sees first. No test reads them: they are for a
-person. KOPRU_ALL_SCREENSHOTS=1 takes more: a NAME-full.png of the whole
-page beside each (two resizes and a larger capture each), and every page
-of the readers' width check at 390 px, not only those too wide.
+Screenshots go to test-artifacts/screens/ (gitignored): the viewport, what
+a reader sees first. No test reads them: they are for a person, so a run
+takes them only where a browser test fails (conftest), unless asked:
+KOPRU_SCREENSHOTS=1 takes the one each test names for its page, and
+KOPRU_ALL_SCREENSHOTS=1 more: a NAME-full.png of the whole page beside
+each (two resizes and a larger capture each), and every page of the
+readers' width check at 390 px, not only those too wide.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ CHROMIUM_ARGS = (
     "--in-process-gpu",
 )
 ALL_SCREENSHOTS = os.environ.get("KOPRU_ALL_SCREENSHOTS") == "1"
+SCREENSHOTS = ALL_SCREENSHOTS or os.environ.get("KOPRU_SCREENSHOTS") == "1"
 
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
@@ -139,11 +142,14 @@ class Browser:
             self._frame = (self._frame[0] + width - inner_w, self._frame[1] + height - inner_h)
         self._viewport = (width, height)
 
-    def screenshot(self, name: str, full_page: bool = ALL_SCREENSHOTS) -> Path:
+    def screenshot(self, name: str, full_page: bool = ALL_SCREENSHOTS, *,
+                   asked: bool = SCREENSHOTS) -> Path | None:
         """Save test-artifacts/screens/NAME.png (the viewport: what a reader
         sees first) and, with full_page (KOPRU_ALL_SCREENSHOTS=1), NAME-full.png
         (the whole page; the window is stretched to the document's height,
-        then put back)."""
+        then put back). Nothing unless `asked` (KOPRU_SCREENSHOTS=1)."""
+        if not asked:
+            return None
         SCREENS.mkdir(parents=True, exist_ok=True)
         path = SCREENS / f"{name}.png"
         d = self.driver

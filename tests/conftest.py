@@ -379,6 +379,21 @@ def kopru_server(built_project):
         yield server
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A browser test that fails leaves a screenshot of where it stopped:
+    test-artifacts/screens/failed-<test>.png (tests/browser.py)."""
+    outcome = yield
+    browser = getattr(item, "funcargs", {}).get("chromium")
+    if browser is not None and call.when == "call" and outcome.get_result().failed:
+        import re
+
+        try:
+            browser.screenshot("failed-" + re.sub(r"[^A-Za-z0-9]+", "-", item.name), asked=True)
+        except Exception:  # noqa: BLE001  (a browser that died says nothing more)
+            pass
+
+
 @pytest.fixture(scope="session")
 def chromium(kopru_server):
     """The worker's headless Chromium (tests/browser.py), at kopru_server's
