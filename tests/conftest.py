@@ -20,6 +20,8 @@ Session fixtures
     shipped_oxigraph, tiny_oxigraph   real `oxigraph serve` processes
                     holding the shipped and the tiny build (pushed once).
     remote_app      the app over the shipped store on Oxigraph.
+    worker_virtuoso a real Virtuoso (tests/virtuoso.py), emptied by each
+                    module that uses it.
     any_app         parametrized "embedded", "remote": the same tests run
                     against both stores, in-process.
     kopru_server, tiny_server         real `kopru serve` (gunicorn)
