@@ -40,8 +40,9 @@ def _documents() -> list[Path]:
     return [ROOT / "README.md", ROOT / "Dockerfile", *sorted((ROOT / "docs").glob("*.md"))]
 
 
-# The test suite's own knobs (how long the fuzz runs are), not Köprü's settings.
-TEST_KNOBS = {"KOPRU_FUZZ_EXAMPLES", "KOPRU_OWL2_LIVE", "KOPRU_LONG_PROOFS"}
+# The test suite's own knobs (how long the fuzz runs are, which screenshots to keep),
+# not Köprü's settings.
+TEST_KNOBS = {"KOPRU_FUZZ_EXAMPLES", "KOPRU_OWL2_LIVE", "KOPRU_LONG_PROOFS", "KOPRU_SCREENSHOTS"}
 
 
 @pytest.mark.parametrize("path", _documents(), ids=lambda p: p.name)
