@@ -13,7 +13,9 @@ or unsupported shape makes pyshacl check everything. Here both run on
   a blank node (the fast validator's findings confirmed),
 
 and must give the same report, row for row, and the fast validator's own
-findings (before pyshacl confirms them) must be pyshacl's. `make
+findings (before pyshacl confirms them) must be pyshacl's. A focused
+pyshacl run (the confirmation, incremental builds: each shape's targets
+narrowed to the focus nodes) gives pyshacl's results for those nodes. `make
 fuzz-pipeline` (KOPRU_LONG_PROOFS=1) also runs each example and each variant
 alone, and the variants at once at 10k triples. (That every variant breaks
 a shape alone is also checked in make test, by tests/test_incremental.py.)
