@@ -22,8 +22,11 @@ compared.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -49,7 +52,7 @@ def edit_build(project: Path, state: str, repo: Path) -> dict:
 
 
 WARM = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from server.pipeline.build import build
 from server.pipeline.project import Project
@@ -57,7 +60,6 @@ project, state, fact = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 p = Project(project, state_dir=state)
 target = sorted((project / "graph").glob("projects-*.ttl"))[-1]
 original = target.read_bytes()
-out = []
 for n in ("warm-up", "measured"):
     target.write_bytes(original + fact.replace("{n}", n).encode())
     cpu = time.process_time()
@@ -72,10 +74,6 @@ print(json.dumps({"cpu": cpu, "validate": r.manifest["timings"]["validate"]}))
 
 def warm_edit_build(project: Path, state: str, repo: Path) -> dict:
     """An edit built in a process that has built one before (`WARM`)."""
-    import json
-    import os
-    import subprocess
-
     env = dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
     r = subprocess.run([sys.executable, "-c", WARM, str(project), state,
                         NEW_FACT.replace("{n}", "warm-{n}")], cwd=repo, env=env,

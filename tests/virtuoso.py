@@ -30,6 +30,7 @@ from helpers import OxigraphServer, free_port, stop_process
 VIRTUOSO = "virtuoso-t"
 ISQL = "isql-vt"
 USER, PASSWORD = "kopru", "s3cret"    # the account conftest's worker_virtuoso creates
+ANYONE = "SPARQL"                      # the account Virtuoso's /sparql runs as
 
 INI = """\
 ; Written by tests/virtuoso.py: a private, loopback-only Virtuoso.
@@ -124,10 +125,10 @@ class VirtuosoServer:
         self._started = True
         if not self._granted:
             if self.anonymous_updates:
-                self.sql("GRANT SPARQL_UPDATE TO \"SPARQL\";")
+                self._may_update(ANYONE)
             for name, password in self.users:
                 self.sql(f"DB.DBA.USER_CREATE('{name}', '{password}');")
-                self.sql(f"GRANT SPARQL_UPDATE TO \"{name}\";")
+                self._may_update(name)
             self._granted = True
         return self
 
@@ -135,9 +136,13 @@ class VirtuosoServer:
         """Let anyone update through /sparql, or only the users (through
         /sparql-auth), from now on."""
         if allow != self.anonymous_updates:
-            self.sql(f"{'GRANT' if allow else 'REVOKE'} SPARQL_UPDATE "
-                     f"{'TO' if allow else 'FROM'} \"SPARQL\";")
+            self._may_update(ANYONE, allow)
             self.anonymous_updates = allow
+
+    def _may_update(self, account: str, allow: bool = True) -> None:
+        """Grant (or revoke) SPARQL updates to a Virtuoso account."""
+        self.sql(f'GRANT SPARQL_UPDATE TO "{account}";' if allow else
+                 f'REVOKE SPARQL_UPDATE FROM "{account}";')
 
     def _set_ports(self, port: int, sql_port: int) -> None:
         self.port, self.sql_port = port, sql_port

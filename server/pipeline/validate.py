@@ -215,7 +215,7 @@ def _run_pyshacl(parsed: ParsedProject, data_triples: list | None = None, *,
     # inoculate), made here from the mix-in computed once: a graph of our
     # own, so pyshacl may work on it in place.
     mixed = to_rdflib_graph(chain(data, mixin_triples(parsed)), parsed.prefixes)
-    if focus is not None:
+    if focus is not None:    # (resolve_sparql_targets gave a copy if it changed anything)
         shapes = targets_within(shapes, mixed, focus, copy=shapes is parsed.shapes_graph)
     conforms, report, _text = pyshacl.validate(
         mixed,
@@ -423,21 +423,21 @@ def targets_within(shapes, data, focus: set[str], *, copy: bool = True):
 
     predicates = [RSH[name] for name in _TARGET_PREDICATES]
     shape_nodes = {s for p in predicates for s in shapes.subjects(p, None)}
-    named = {}            # the focus nodes that can be subjects, as rdflib terms
+    named = []            # the focus nodes that can be subjects, as rdflib terms
     for nt in focus:
         term = (URIRef(nt[1:-1]) if nt.startswith("<") else
                 BNode(nt[2:]) if nt.startswith("_:") else None)
         if term is not None and term.n3() == nt:
-            named[nt] = term
+            named.append(term)
     retargeted: dict = {}
     for shape in shape_nodes:
         nodes = {n for n in shapes.objects(shape, RSH.targetNode) if n.n3() in focus}
         for c in shapes.objects(shape, RSH.targetClass):
             kinds = set(data.transitive_subjects(RDFS.subClassOf, c))
-            nodes.update(f for f in named.values()
+            nodes.update(f for f in named
                          if any(t in kinds for t in data.objects(f, RDF.type)))
         for p in shapes.objects(shape, RSH.targetSubjectsOf):
-            nodes.update(f for f in named.values() if (f, p, None) in data)
+            nodes.update(f for f in named if (f, p, None) in data)
         for p in shapes.objects(shape, RSH.targetObjectsOf):
             nodes.update(o for o in data.objects(None, p) if o.n3() in focus)
         retargeted[shape] = nodes
