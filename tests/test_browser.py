@@ -49,9 +49,12 @@ window.fetch = function (url, options) {
 
 @pytest.fixture(scope="module")
 def browser(chromium):
-    """The worker's Chromium (conftest), with what earlier modules left forgotten."""
+    """The worker's Chromium (conftest), with what earlier modules left
+    forgotten; left on an empty page (one left open keeps drawing: a
+    blinking cursor costs CPU for the rest of the run)."""
     chromium.forget()
-    return chromium
+    yield chromium
+    chromium.driver.get("about:blank")
 
 
 @pytest.fixture

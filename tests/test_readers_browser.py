@@ -37,9 +37,12 @@ PAGES = [
 
 @pytest.fixture(scope="module")
 def b(chromium):
-    """The worker's Chromium (conftest), with what earlier modules left forgotten."""
+    """The worker's Chromium (conftest), with what earlier modules left
+    forgotten; left on an empty page (one left open keeps drawing: a
+    blinking cursor costs CPU for the rest of the run)."""
     chromium.forget()
-    return chromium
+    yield chromium
+    chromium.driver.get("about:blank")
 
 
 @pytest.fixture
@@ -116,26 +119,38 @@ def smallest_text_px(b: Browser, selector: str) -> float:
 # --- phones and desktops: nothing wider than the screen ------------------------------------
 
 def test_no_page_is_wider_than_the_screen(b):
-    """Each page loaded at 1280 px, then narrowed to 390 px: one load checks
-    both widths. The pages' layout is CSS alone (media queries apply on a
-    resize as on a load); the one script that looks at the width folds the
-    browse filters away on a phone at load, so here they are checked open,
-    the wider case (test_facets_fold_away_on_a_phone loads one at 390 px)."""
+    """Each page loaded at one width, then resized to the other: one load
+    checks both widths, and the next page loads at the width the last one
+    ended at (a resize costs Chromium about as much as a load). The pages'
+    layout is CSS alone (media queries apply on a resize as on a load); the
+    one script of ours that looks at the width folds the browse filters away
+    on a phone at load, so browse pages load at 1280 px and are checked with
+    the filters open, the wider case (test_facets_fold_away_on_a_phone loads
+    one at 390 px); so does the query editor, whose third-party script may
+    measure the page as it starts."""
+    loads_wide = ("/browse", "/sparql")
     wide: dict[int, dict[str, str]] = {DESKTOP[0]: {}, PHONE[0]: {}}
+    size = DESKTOP                      # the viewport's: the next page loads at it
+    b.resize(*size)
     try:
         for path in PAGES:
-            b.resize(*DESKTOP)
+            if path.startswith(loads_wide) and size != DESKTOP:
+                size = DESKTOP
+                b.resize(*size)
             go(b, path)
             if path == "/sparql":
                 until(b, lambda: find_all(b, "#yasgui .CodeMirror"), "YASGUI did not load")
-            for size in (DESKTOP, PHONE):
-                b.resize(*size)
+            for check in (size, PHONE if size == DESKTOP else DESKTOP):
+                if check != size:
+                    size = check
+                    b.resize(*size)
                 overflow = b.horizontal_overflow()
                 if overflow > 1:
                     wide[size[0]][path] = f"{overflow} px, widest: {b.widest()}"
-            if path in wide[PHONE[0]] or ALL_SCREENSHOTS:
-                name = "readers-" + (re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home")
-                b.screenshot(name + "-phone", full_page=False)
+                if size == PHONE and (path in wide[PHONE[0]] or ALL_SCREENSHOTS):
+                    name = "readers-" + (re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+                                         or "home")
+                    b.screenshot(name + "-phone", full_page=False)
         assert not any(wide.values()), f"pages wider than the screen (per width): {wide}"
     finally:
         b.resize(*DESKTOP)

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import pickle
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import chain
 
 import pyoxigraph as ox
 
@@ -41,7 +41,7 @@ from server.namespaces import SH, shorten
 from server.pipeline.focus import TripleIndex, neighbourhood, shapes_reach
 from server.pipeline.parse import ParsedProject, ntriples, parse_project
 from server.pipeline.project import Project
-from server.terms import to_rdflib_graph
+from server.terms import RdflibTerms, to_rdflib_graph
 
 SH_NS = "http://www.w3.org/ns/shacl#"
 SHACL_VERSION = "0.3.4"        # the `shacl` package, as pinned in pyproject.toml
@@ -214,9 +214,16 @@ def _run_pyshacl(parsed: ParsedProject, data_triples: list | None = None, *,
     # The graph pyshacl would make from the data and ont_graph (a clone, then
     # inoculate), made here from the mix-in computed once: a graph of our
     # own, so pyshacl may work on it in place.
-    mixed = to_rdflib_graph(chain(data, mixin_triples(parsed)), parsed.prefixes)
+    mixed = _clone(_mixin_graph_blob(ontology_mixin(parsed)))
+    add, term = mixed.add, RdflibTerms().term
+    for t in data:
+        add((term(t.subject), term(t.predicate), term(t.object)))
+    for p, ns in parsed.prefixes.items():
+        mixed.bind(p, ns, override=True, replace=True)
     if focus is not None:    # (resolve_sparql_targets gave a copy if it changed anything)
-        shapes = targets_within(shapes, mixed, focus, copy=shapes is parsed.shapes_graph)
+        if shapes is parsed.shapes_graph:
+            shapes = _copy_of_shapes(parsed)
+        shapes = targets_within(shapes, mixed, focus, copy=False)
     conforms, report, _text = pyshacl.validate(
         mixed,
         shacl_graph=shapes,
@@ -347,6 +354,20 @@ def _mixin_of(ontology_nt: bytes) -> str:
     return inoculate(Graph(), ontology).serialize(format="nt")  # type: ignore[arg-type]
 
 
+@functools.lru_cache(maxsize=4)
+def _mixin_graph_blob(mixin_nt: str) -> bytes:
+    """The mix-in as a pickled rdflib graph, once per process: unpickling
+    a copy takes half the time of converting its triples again."""
+    return pickle.dumps(to_rdflib_graph(ox.parse(mixin_nt.encode("utf-8"),
+                                                 ox.RdfFormat.N_TRIPLES) if mixin_nt else ()),
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _clone(blob: bytes):
+    """A new rdflib graph from a pickled one (_mixin_graph_blob, _copy_of_shapes)."""
+    return pickle.loads(blob)    # bytes this process pickled itself, never read from outside
+
+
 def mixin_triples(parsed: ParsedProject) -> list:
     """`ontology_mixin` as pyoxigraph triples (parsed once per parse)."""
     if "mixin_triples" not in parsed.derived:
@@ -386,9 +407,9 @@ def resolve_sparql_targets(parsed: ParsedProject, data: list | None = None):
         prefixes = _declared_prefixes(shapes, t)
         if store is None:
             store = ox.Store()
-            triples = list(parsed.triples("graph")) if data is None else list(data)
-            store.extend(ox.Quad(x.subject, x.predicate, x.object, ox.DefaultGraph())
-                         for x in triples + list(parsed.triples("ontology")))
+            triples = parsed.triples("graph") if data is None else data
+            store.extend(ox.Quad(x.subject, x.predicate, x.object) for x in triples)
+            store.extend(_ontology_quads(parsed))
         try:
             rows = store.query(query, prefixes=prefixes)
             nodes = [row["this"] for row in rows]  # type: ignore[union-attr]  # a SELECT
@@ -397,7 +418,7 @@ def resolve_sparql_targets(parsed: ParsedProject, data: list | None = None):
         resolved[(shape, t)] = [_rdflib_term(n) for n in nodes if n is not None]
     if not resolved:
         return shapes
-    out = _copy(shapes)
+    out = _copy_of_shapes(parsed)
     for (shape, t), nodes in resolved.items():
         out.remove((shape, RSH.target, t))
         for n in nodes:
@@ -450,6 +471,22 @@ def targets_within(shapes, data, focus: set[str], *, copy: bool = True):
         for n in nodes:
             out.add((shape, RSH.targetNode, n))
     return out
+
+
+def _copy_of_shapes(parsed: ParsedProject):
+    """A new copy of the shapes graph, to change (pickled once per parse)."""
+    if "shapes_blob" not in parsed.derived:
+        parsed.derived["shapes_blob"] = pickle.dumps(parsed.shapes_graph,
+                                                     protocol=pickle.HIGHEST_PROTOCOL)
+    return _clone(parsed.derived["shapes_blob"])
+
+
+def _ontology_quads(parsed: ParsedProject) -> list:
+    """The ontology's triples as default-graph quads (made once per parse)."""
+    if "ontology_quads" not in parsed.derived:
+        parsed.derived["ontology_quads"] = [ox.Quad(x.subject, x.predicate, x.object)
+                                            for x in parsed.triples("ontology")]
+    return parsed.derived["ontology_quads"]
 
 
 def _copy(graph):
