@@ -370,3 +370,32 @@ def test_ontology_words_every_property_from_both_sides():
     untranslated = [str(t) for t in terms if isinstance(t, rdflib.URIRef)
                     and "tr" not in {lit.language for lit in g.objects(t, RDFS.label)}]
     assert not untranslated, untranslated
+
+
+# --- templates compiled once per process -------------------------------------------
+
+def test_apps_of_one_process_share_compiled_templates_but_never_a_stale_one():
+    """COMPILED_TEMPLATES (server/web/caching.py) gives a second app the
+    templates the first compiled; a template whose text changed in between
+    is compiled again, never served as it was."""
+    import jinja2
+
+    from server.web.caching import COMPILED_TEMPLATES
+
+    compiled: list[str] = []
+
+    class Counting(jinja2.Environment):
+        def _compile(self, source, filename):
+            compiled.append(filename)
+            return super()._compile(source, filename)
+
+    def render(text: str) -> str:
+        env = Counting(loader=jinja2.DictLoader({"kopru-test.html": text}),
+                       bytecode_cache=COMPILED_TEMPLATES)
+        return env.get_template("kopru-test.html").render(n=1)
+
+    assert render("first {{ n }}") == "first 1"
+    assert render("first {{ n }}") == "first 1"
+    assert len(compiled) == 1                        # the second app compiled nothing
+    assert render("edited {{ n }}") == "edited 1"    # the changed text is compiled
+    assert len(compiled) == 2

@@ -15,7 +15,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarg
 from server.config import Config
 from server.errors import KopruError
 from server.web import access_log, http_cache
-from server.web.caching import AnswerCache, BuildCache
+from server.web.caching import COMPILED_TEMPLATES, AnswerCache, BuildCache
 from server.web.negotiation import best_match
 
 # Headers a script on another origin may read from an answer.
@@ -34,6 +34,7 @@ def create_app(config: Config | None = None, *, executor=None, **overrides) -> F
         config = config.replace(**overrides)
 
     app = Flask(__name__, template_folder="templates", static_folder="static")
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     app.config["KOPRU"] = config
     # Form encoding can triple a query's size; the query text itself is
     # checked against max_query_bytes by the endpoint.

@@ -1,6 +1,7 @@
 """The web app's caches of page data and answers: each a cachetools cache,
 bounded in entries or bytes, kept for as long as the store holds the same
-build (a rebuild or a push changes its version, and they are all dropped).
+build (a rebuild or a push changes its version, and they are all dropped);
+and the process's compiled templates (COMPILED_TEMPLATES).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import cachetools
+import jinja2
+import jinja2.bccache
 
 # Sections of page data (entity descriptions, node info, rendered pages…)
 # hold at most this many entries each.
@@ -107,3 +110,29 @@ class AnswerCache:
             return
         with self._lock:
             self._cache[key] = (answer, cost)
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's compiled templates, shared by every app of the process (one
+    instance, COMPILED_TEMPLATES): a new app, or a gunicorn worker forked
+    after the master rendered a page, renders its first page without
+    compiling the templates again. Jinja checks each entry against the
+    template's source, so an edited template is compiled afresh."""
+
+    def __init__(self, entries: int) -> None:
+        self._code: cachetools.LRUCache = cachetools.LRUCache(entries)
+        self._lock = threading.Lock()
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with self._lock:
+            code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = bucket.bytecode_to_string()
+        with self._lock:
+            self._code[bucket.key] = code
+
+
+COMPILED_TEMPLATES = CompiledTemplates(entries=64)   # Köprü has 16 templates
