@@ -37,7 +37,8 @@ def closure(premises: list, *, exact: bool) -> tuple:
         return work, _tuned(work, premises)
     for t in premises:
         work.add(t)
-    with checked_datatypes():
+    # (the same rules and terms; only rdflib's namespace lookups cached)
+    with _fast_namespaces(), checked_datatypes():
         owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
                                datatype_axioms=False).expand(work)
     return work, []
