@@ -121,7 +121,7 @@ def smallest_text_px(b: Browser, selector: str) -> float:
 def test_no_page_is_wider_than_the_screen(b):
     """Each page loaded at one width, then resized to the other: one load
     checks both widths, and the next page loads at the width the last one
-    ended at (a resize costs Chromium about as much as a load). The pages'
+    ended at (a resize costs Chromium half as much as a load). The pages'
     layout is CSS alone (media queries apply on a resize as on a load); the
     one script of ours that looks at the width folds the browse filters away
     on a phone at load, so browse pages load at 1280 px and are checked with

@@ -368,15 +368,6 @@ def _clone(blob: bytes):
     return pickle.loads(blob)    # bytes this process pickled itself, never read from outside
 
 
-def mixin_triples(parsed: ParsedProject) -> list:
-    """`ontology_mixin` as pyoxigraph triples (parsed once per parse)."""
-    if "mixin_triples" not in parsed.derived:
-        text = ontology_mixin(parsed).encode("utf-8")
-        parsed.derived["mixin_triples"] = [q.triple for q in
-                                           ox.parse(text, ox.RdfFormat.N_TRIPLES)] if text else []
-    return parsed.derived["mixin_triples"]
-
-
 def resolve_sparql_targets(parsed: ParsedProject, data: list | None = None):
     """The shapes graph with every SPARQL-based target (sh:target [ a
     sh:SPARQLTarget ; sh:select … ]) replaced by the sh:targetNode values

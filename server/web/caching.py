@@ -114,8 +114,8 @@ class AnswerCache:
 
 class CompiledTemplates(jinja2.BytecodeCache):
     """Jinja's compiled templates, shared by every app of the process (one
-    instance, COMPILED_TEMPLATES): a new app, or a gunicorn worker forked
-    after the master rendered a page, renders its first page without
+    instance, COMPILED_TEMPLATES): a new app in a process that made one
+    before (the test suite makes dozens) renders its first pages without
     compiling the templates again. Jinja checks each entry against the
     template's source, so an edited template is compiled afresh."""
 
