@@ -20,13 +20,15 @@ _XSD_STRING = XSD + "string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
-def to_rdflib_graph(triples: Iterable, prefixes: dict[str, str] | None = None) -> rdflib.Graph:
-    """pyoxigraph triples → a new rdflib Graph (terms converted faithfully:
-    xsd:string literals become plain literals, as rdflib's parser makes them;
-    blank-node ids are kept, so both sides name the same nodes)."""
+def to_rdflib_graph(triples: Iterable, prefixes: dict[str, str] | None = None, *,
+                    into: rdflib.Graph | None = None) -> rdflib.Graph:
+    """pyoxigraph triples → a new rdflib Graph, or added to `into` (terms
+    converted faithfully: xsd:string literals become plain literals, as
+    rdflib's parser makes them; blank-node ids are kept, so both sides name
+    the same nodes)."""
     from rdflib import Graph
 
-    g = Graph()
+    g = Graph() if into is None else into
     conv = RdflibTerms()
     add = g.add
     c = conv.term

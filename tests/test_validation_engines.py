@@ -261,6 +261,43 @@ ex:e a ex:City .
 """
 
 
+def test_the_graphs_a_pyshacl_run_is_handed_are_the_plain_ones(repo_root):
+    """A pyshacl run clones its graphs from pickled copies (the mix-in once
+    a process, the shapes once a parse) instead of building them: the same
+    triples and the same prefixes as building them (pyshacl's messages
+    shorten IRIs with them), with a prefix that clashes with one of
+    rdflib's defaults kept as written, and the original left untouched."""
+    from itertools import chain
+
+    import pyoxigraph as ox
+    from rdflib import Graph, Literal, URIRef
+
+    from server.pipeline import validate
+    from server.terms import to_rdflib_graph
+
+    plain = Graph()
+    plain.bind("schema", "http://schema.org/", override=True, replace=True)  # rdflib: https
+    plain.add((URIRef("http://schema.org/a"), URIRef("http://schema.org/name"), Literal("a")))
+    copy = validate._copy(plain)
+    assert set(copy) == set(plain) and dict(copy.namespaces()) == dict(plain.namespaces())
+    copy.add((URIRef("http://schema.org/b"), URIRef("http://schema.org/name"), Literal("b")))
+    assert len(plain) == 1
+
+    parsed = parse_project(Project(repo_root))
+    data = list(parsed.triples("graph"))
+    mixin = [q.triple for q in ox.parse(validate.ontology_mixin(parsed).encode(),
+                                        ox.RdfFormat.N_TRIPLES)]
+    built = to_rdflib_graph(chain(data, mixin), parsed.prefixes)
+    for _ in range(2):                  # the second from the process's pickled mix-in
+        cloned = to_rdflib_graph(data, parsed.prefixes, into=validate._clone(
+            validate._mixin_graph_blob(validate.ontology_mixin(parsed))))
+        assert set(cloned) == set(built)
+        assert dict(cloned.namespaces()) == dict(built.namespaces())
+    shapes = validate._copy_of_shapes(parsed)
+    assert set(shapes) == set(parsed.shapes_graph)
+    assert dict(shapes.namespaces()) == dict(parsed.shapes_graph.namespaces())
+
+
 def test_a_focused_pyshacl_run_gives_the_reference_results_for_its_focus_nodes():
     """validate.targets_within, which incremental builds and the fast
     validator's confirmation use: pyshacl on the retargeted shapes finds,

@@ -41,7 +41,7 @@ from server.namespaces import SH, shorten
 from server.pipeline.focus import TripleIndex, neighbourhood, shapes_reach
 from server.pipeline.parse import ParsedProject, ntriples, parse_project
 from server.pipeline.project import Project
-from server.terms import RdflibTerms, to_rdflib_graph
+from server.terms import to_rdflib_graph
 
 SH_NS = "http://www.w3.org/ns/shacl#"
 SHACL_VERSION = "0.3.4"        # the `shacl` package, as pinned in pyproject.toml
@@ -214,12 +214,8 @@ def _run_pyshacl(parsed: ParsedProject, data_triples: list | None = None, *,
     # The graph pyshacl would make from the data and ont_graph (a clone, then
     # inoculate), made here from the mix-in computed once: a graph of our
     # own, so pyshacl may work on it in place.
-    mixed = _clone(_mixin_graph_blob(ontology_mixin(parsed)))
-    add, term = mixed.add, RdflibTerms().term
-    for t in data:
-        add((term(t.subject), term(t.predicate), term(t.object)))
-    for p, ns in parsed.prefixes.items():
-        mixed.bind(p, ns, override=True, replace=True)
+    mixed = to_rdflib_graph(data, parsed.prefixes,
+                            into=_clone(_mixin_graph_blob(ontology_mixin(parsed))))
     if focus is not None:    # (resolve_sparql_targets gave a copy if it changed anything)
         if shapes is parsed.shapes_graph:
             shapes = _copy_of_shapes(parsed)
@@ -356,16 +352,28 @@ def _mixin_of(ontology_nt: bytes) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _mixin_graph_blob(mixin_nt: str) -> bytes:
-    """The mix-in as a pickled rdflib graph, once per process: unpickling
-    a copy takes half the time of converting its triples again."""
-    return pickle.dumps(to_rdflib_graph(ox.parse(mixin_nt.encode("utf-8"),
-                                                 ox.RdfFormat.N_TRIPLES) if mixin_nt else ()),
-                        protocol=pickle.HIGHEST_PROTOCOL)
+    """The mix-in's rdflib graph, pickled once per process: unpickling a
+    copy takes half the time of converting its triples again."""
+    return _pickled(to_rdflib_graph(ox.parse(mixin_nt.encode("utf-8"), ox.RdfFormat.N_TRIPLES)
+                                    if mixin_nt else ()))
+
+
+def _pickled(graph) -> bytes:
+    """An rdflib graph as bytes for _clone: its store (the triples and the
+    prefixes, exactly) and its name."""
+    # rdflib makes a graph's namespace manager, which puts its default
+    # prefixes into the store, on first use: the clone must have them too
+    _ = graph.namespace_manager
+    return pickle.dumps((graph.store, graph.identifier), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _clone(blob: bytes):
-    """A new rdflib graph from a pickled one (_mixin_graph_blob, _copy_of_shapes)."""
-    return pickle.loads(blob)    # bytes this process pickled itself, never read from outside
+    """A new rdflib graph from _pickled's bytes, with the same triples and
+    prefixes (no default prefixes added: rdflib would rename a clashing one)."""
+    from rdflib import Graph
+
+    store, identifier = pickle.loads(blob)   # bytes this process pickled itself
+    return Graph(store=store, identifier=identifier, bind_namespaces="none")
 
 
 def resolve_sparql_targets(parsed: ParsedProject, data: list | None = None):
@@ -467,8 +475,7 @@ def targets_within(shapes, data, focus: set[str], *, copy: bool = True):
 def _copy_of_shapes(parsed: ParsedProject):
     """A new copy of the shapes graph, to change (pickled once per parse)."""
     if "shapes_blob" not in parsed.derived:
-        parsed.derived["shapes_blob"] = pickle.dumps(parsed.shapes_graph,
-                                                     protocol=pickle.HIGHEST_PROTOCOL)
+        parsed.derived["shapes_blob"] = _pickled(parsed.shapes_graph)
     return _clone(parsed.derived["shapes_blob"])
 
 
@@ -482,14 +489,7 @@ def _ontology_quads(parsed: ParsedProject) -> list:
 
 def _copy(graph):
     """A new rdflib Graph with `graph`'s triples and prefixes."""
-    from rdflib import Graph
-
-    out = Graph()
-    for triple in graph:
-        out.add(triple)
-    for prefix, ns in graph.namespaces():
-        out.bind(prefix, ns, override=True, replace=True)
-    return out
+    return _clone(_pickled(graph))
 
 
 def _declared_prefixes(shapes, node) -> dict[str, str]:
