@@ -26,6 +26,9 @@ Session fixtures
                     against both stores, in-process.
     kopru_server, tiny_server         real `kopru serve` (gunicorn)
                     processes, for the tests where the process matters.
+    chromium        the worker's headless Chromium, at kopru_server; a
+                    module takes it through module_chromium (module scope:
+                    state forgotten before, an empty page after).
 
 Function fixtures
     client, tiny_client, pages_client, any_client   test clients of those apps.
@@ -401,7 +404,7 @@ def chromium(kopru_server):
     """The worker's headless Chromium (tests/browser.py), at kopru_server's
     address. Set up after the server, so it quits before the server stops:
     a socket it still held open would keep a gunicorn worker, and the stop,
-    waiting. Each module that uses it starts with `forget()`."""
+    waiting. Each module that uses it does so through module_chromium."""
     from browser import DESKTOP, Browser, require_browser
 
     require_browser()
@@ -411,6 +414,16 @@ def chromium(kopru_server):
         yield browser
     finally:
         browser.quit()
+
+
+@pytest.fixture(scope="module")
+def module_chromium(chromium):
+    """The worker's Chromium for one module: what earlier modules left
+    forgotten, and left on an empty page when the module ends (a page left
+    open keeps drawing: a blinking cursor costs CPU for the rest of the run)."""
+    chromium.forget()
+    yield chromium
+    chromium.driver.get("about:blank")
 
 
 @pytest.fixture(scope="session")

@@ -48,13 +48,9 @@ window.fetch = function (url, options) {
 
 
 @pytest.fixture(scope="module")
-def browser(chromium):
-    """The worker's Chromium (conftest), with what earlier modules left
-    forgotten; left on an empty page (one left open keeps drawing: a
-    blinking cursor costs CPU for the rest of the run)."""
-    chromium.forget()
-    yield chromium
-    chromium.driver.get("about:blank")
+def browser(module_chromium):
+    """The worker's Chromium, as this module's (conftest)."""
+    return module_chromium
 
 
 @pytest.fixture
