@@ -399,3 +399,11 @@ def test_apps_of_one_process_share_compiled_templates_but_never_a_stale_one():
     assert len(compiled) == 1                        # the second app compiled nothing
     assert render("edited {{ n }}") == "edited 1"    # the changed text is compiled
     assert len(compiled) == 2
+
+    # apps in threads at once, each with its own text under the one name:
+    # each renders its own, whatever the others put in the cache meanwhile
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"version {i} {{{{ n }}}}" for i in range(8)] * 4
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(render, texts)) == [t.replace("{{ n }}", "1") for t in texts]
